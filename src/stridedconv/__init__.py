@@ -1,0 +1,29 @@
+"""Convolution and pooling on batches of images, in NumPy, on zero-copy strided windows.
+
+Every operation takes a read-only `windows` view of the batch, of shape
+``(m, h', w', kh, kw, c)``, and contracts it with the kernels (convolution) or reduces its
+window axes (pooling). Batches are batch first and channels last.
+"""
+
+from ._convolution import (
+    convolve,
+    convolve_channels,
+    convolve_grayscale,
+    convolve_grayscale_padding,
+    convolve_grayscale_same,
+    convolve_grayscale_valid,
+)
+from ._pooling import pool
+from ._windows import windows
+
+__all__ = [
+    "convolve",
+    "convolve_channels",
+    "convolve_grayscale",
+    "convolve_grayscale_padding",
+    "convolve_grayscale_same",
+    "convolve_grayscale_valid",
+    "pool",
+    "windows",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,280 @@
+"""The six convolutions of the classic exercise, as thin wrappers over one 2-D correlation.
+
+All of them compute a cross-correlation (the kernel is not flipped), as deep-learning
+libraries do, on batches laid out batch first and channels last.
+"""
+
+from __future__ import annotations
+
+from ._dtypes import conv_plan
+from ._engine import correlate, forced_strategy
+from ._geometry import make_geometry
+from ._typing import Array, ArrayLike, IntOrPair, Padding
+from ._validation import (
+    as_numeric_array,
+    check_ndim,
+    check_nonempty_axes,
+    int_tuple,
+    padding_spec,
+)
+
+
+def _correlate2d(
+    images: Array, kernels: Array, padding: object, stride: object, kernel_name: str
+) -> Array:
+    """Correlate checked images ``(m, h, w, c)`` with kernels ``(kh, kw, c, nc)``."""
+    if kernels.shape[2] != images.shape[3]:
+        msg = (
+            f"{kernel_name} has {kernels.shape[2]} channels (axis 2) but images have "
+            f"{images.shape[3]} channels (axis 3); they must be equal"
+        )
+        raise ValueError(msg)
+    steps = int_tuple(stride, "stride", 2, minimum=1)
+    geometry = make_geometry(
+        images.shape[1:3],
+        kernels.shape[:2],
+        steps,
+        padding_spec(padding, 2),
+        kernel_name=kernel_name,
+    )
+    plan = conv_plan(images, kernels, forced_strategy("integers"))
+    return correlate(images, kernels, geometry, plan)
+
+
+def convolve_grayscale(
+    images: ArrayLike,
+    kernel: ArrayLike,
+    padding: Padding = "same",
+    stride: IntOrPair = (1, 1),
+) -> Array:
+    """Convolve a batch of grayscale images with one kernel.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, h, w)
+        `m` grayscale images.
+    kernel : array_like, shape (kh, kw)
+        The kernel; no axis may be empty.
+    padding : {'same', 'valid'} or int or (ph, pw), default 'same'
+        ``'same'``: output ``ceil(h / sh)`` by ``ceil(w / sw)`` (the TensorFlow/JAX SAME
+        rule); ``'valid'``: no padding; ``(ph, pw)``: `ph` rows of zeros above and below,
+        `pw` columns of zeros left and right (an int pads both axes alike).
+    stride : int or (sh, sw), default (1, 1)
+        Step between neighbouring output pixels, in input pixels.
+
+    Returns
+    -------
+    ndarray, shape (m, h', w')
+        ``h' = (h + ph_before + ph_after - kh) // sh + 1``, likewise `w'`. A new, writeable
+        array; see Notes for its dtype.
+
+    Raises
+    ------
+    TypeError
+        For non-numeric arrays, None, and a stride or padding that is not made of ints.
+    ValueError
+        For arrays of the wrong number of axes, an empty kernel axis, a kernel larger than
+        the padded images, a stride below 1, a negative padding or an unknown padding word.
+
+    Notes
+    -----
+    *Cross-correlation*: ``out[n, i, j] = sum(kernel[a, b] * padded[n, i*sh + a, j*sw + b])``,
+    the kernel is not flipped, as in deep-learning libraries.
+
+    *'same'*: the total padding of an axis is ``max((out - 1) * s + k - n, 0)`` with
+    ``out = ceil(n / s)``; ``total // 2`` goes before, the rest (one more for even kernels)
+    after, at the bottom and right.
+
+    *dtypes*: floats keep their precision, ``np.result_type(images, kernel)`` (float16 is
+    accumulated in float32). Integer and bool inputs give exact int64 results that never wrap
+    around; only when an exact result does not fit in int64 is the result an object array of
+    Python ints. IEEE rules hold: a NaN or inf under a zero weight still gives NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.arange(2 * 4 * 4).reshape(2, 4, 4)
+    >>> edges = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+    >>> convolve_grayscale(images, edges, padding="valid")
+    array([[[-6, -6],
+            [-6, -6]],
+    <BLANKLINE>
+           [[-6, -6],
+            [-6, -6]]])
+    >>> convolve_grayscale(images, edges, stride=(2, 2)).shape
+    (2, 2, 2)
+    """
+    images = as_numeric_array(images, "images")
+    kernel = as_numeric_array(kernel, "kernel")
+    check_ndim(images, "images", "(m, h, w)")
+    check_ndim(kernel, "kernel", "(kh, kw)")
+    check_nonempty_axes(kernel, "kernel")
+    out = _correlate2d(images[..., None], kernel[..., None, None], padding, stride, "kernel")
+    return out[..., 0]
+
+
+def convolve_grayscale_valid(images: ArrayLike, kernel: ArrayLike) -> Array:
+    """Convolve grayscale images with no padding.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, h, w)
+    kernel : array_like, shape (kh, kw)
+        At most `h` by `w`.
+
+    Returns
+    -------
+    ndarray, shape (m, h - kh + 1, w - kw + 1)
+
+    See Also
+    --------
+    convolve_grayscale : the same with any padding and stride; its Notes give the semantics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> convolve_grayscale_valid(np.ones((5, 28, 28)), np.ones((3, 3))).shape
+    (5, 26, 26)
+    """
+    return convolve_grayscale(images, kernel, padding="valid")
+
+
+def convolve_grayscale_same(images: ArrayLike, kernel: ArrayLike) -> Array:
+    """Convolve grayscale images, zero-padded so the output has the images' size.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, h, w)
+    kernel : array_like, shape (kh, kw)
+
+    Returns
+    -------
+    ndarray, shape (m, h, w)
+
+    Notes
+    -----
+    The padding is ``(k - 1) // 2`` before and ``k // 2`` after each axis: for an even kernel
+    the extra row and column of zeros go at the bottom and right (TensorFlow's SAME rule).
+
+    See Also
+    --------
+    convolve_grayscale : the same with any padding and stride; its Notes give the semantics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> convolve_grayscale_same(np.ones((1, 3, 3)), np.ones((3, 3)))
+    array([[[4., 6., 4.],
+            [6., 9., 6.],
+            [4., 6., 4.]]])
+    """
+    return convolve_grayscale(images, kernel, padding="same")
+
+
+def convolve_grayscale_padding(images: ArrayLike, kernel: ArrayLike, padding: IntOrPair) -> Array:
+    """Convolve grayscale images with explicit zero padding.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, h, w)
+    kernel : array_like, shape (kh, kw)
+    padding : (ph, pw) or int
+        `ph` rows of zeros above and below, `pw` columns left and right.
+
+    Returns
+    -------
+    ndarray, shape (m, h + 2*ph - kh + 1, w + 2*pw - kw + 1)
+
+    See Also
+    --------
+    convolve_grayscale : the same with any padding and stride; its Notes give the semantics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> convolve_grayscale_padding(np.ones((5, 28, 28)), np.ones((3, 3)), (2, 4)).shape
+    (5, 30, 34)
+    """
+    return convolve_grayscale(images, kernel, padding=padding)
+
+
+def convolve_channels(
+    images: ArrayLike,
+    kernel: ArrayLike,
+    padding: Padding = "same",
+    stride: IntOrPair = (1, 1),
+) -> Array:
+    """Convolve images with channels by one kernel that spans every channel.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, h, w, c)
+    kernel : array_like, shape (kh, kw, c)
+    padding : {'same', 'valid'} or int or (ph, pw), default 'same'
+        As in `convolve_grayscale`.
+    stride : int or (sh, sw), default (1, 1)
+
+    Returns
+    -------
+    ndarray, shape (m, h', w')
+        The sum over channels of each channel's cross-correlation.
+
+    See Also
+    --------
+    convolve_grayscale : its Notes give the padding rule, dtypes and IEEE semantics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rgb = np.ones((4, 32, 32, 3), dtype=np.uint8)
+    >>> out = convolve_channels(rgb, np.ones((3, 3, 3), dtype=np.int8), padding="valid")
+    >>> out.shape, out.dtype, int(out[0, 0, 0])
+    ((4, 30, 30), dtype('int64'), 27)
+    """
+    images = as_numeric_array(images, "images")
+    kernel = as_numeric_array(kernel, "kernel")
+    check_ndim(images, "images", "(m, h, w, c)")
+    check_ndim(kernel, "kernel", "(kh, kw, c)")
+    check_nonempty_axes(kernel, "kernel")
+    return _correlate2d(images, kernel[..., None], padding, stride, "kernel")[..., 0]
+
+
+def convolve(
+    images: ArrayLike,
+    kernels: ArrayLike,
+    padding: Padding = "same",
+    stride: IntOrPair = (1, 1),
+) -> Array:
+    """Convolve images with channels by a bank of kernels, one output channel per kernel.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, h, w, c)
+    kernels : array_like, shape (kh, kw, c, nc)
+        `nc` kernels, each spanning every channel.
+    padding : {'same', 'valid'} or int or (ph, pw), default 'same'
+        As in `convolve_grayscale`.
+    stride : int or (sh, sw), default (1, 1)
+
+    Returns
+    -------
+    ndarray, shape (m, h', w', nc)
+
+    See Also
+    --------
+    convolve_grayscale : its Notes give the padding rule, dtypes and IEEE semantics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rgb = np.ones((4, 32, 32, 3), dtype=np.float32)
+    >>> out = convolve(rgb, np.ones((3, 3, 3, 8), dtype=np.float32), stride=2)
+    >>> out.shape, out.dtype
+    ((4, 16, 16, 8), dtype('float32'))
+    """
+    images = as_numeric_array(images, "images")
+    kernels = as_numeric_array(kernels, "kernels")
+    check_ndim(images, "images", "(m, h, w, c)")
+    check_ndim(kernels, "kernels", "(kh, kw, c, nc)")
+    check_nonempty_axes(kernels, "kernels")
+    return _correlate2d(images, kernels, padding, stride, "kernels")

@@ -1,0 +1,119 @@
+"""Argument checks: every message names the argument, what was expected and what was given.
+
+Each check raises before any work is done and never modifies its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._typing import Array
+
+#: dtype kinds that hold numbers: bool, signed and unsigned integers, floats, complex.
+NUMERIC_KINDS = "biufc"
+
+
+def as_numeric_array(value: object, name: str) -> Array:
+    """Return `value` as an ndarray of numbers (no copy when it already is one).
+
+    Raises
+    ------
+    TypeError
+        For ``None`` and for arrays of objects, strings, dates or other non-numbers.
+    ValueError
+        For ragged nested sequences.
+    """
+    if value is None:
+        msg = f"{name} must be an array of numbers, got None"
+        raise TypeError(msg)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        msg = f"{name} must be a rectangular array of numbers, got a ragged sequence ({error})"
+        raise ValueError(msg) from None
+    if array.dtype.kind not in NUMERIC_KINDS:
+        msg = f"{name} must hold numbers (bool, integer, float or complex), got dtype {array.dtype}"
+        raise TypeError(msg)
+    return array
+
+
+def check_ndim(array: Array, name: str, layout: str) -> None:
+    """Check that `array` has as many axes as `layout`, e.g. ``"(m, h, w)"``, names."""
+    ndim = layout.count(",") + 1
+    if array.ndim != ndim:
+        msg = f"{name} must be a {ndim}-D array of shape {layout}, got shape {array.shape}"
+        raise ValueError(msg)
+
+
+def check_nonempty_axes(array: Array, name: str) -> None:
+    """Check that no axis of `array` (a kernel or a window) has length zero."""
+    if 0 in array.shape:
+        msg = f"{name} must have no axis of length 0, got shape {array.shape}"
+        raise ValueError(msg)
+
+
+def _is_int(value: object) -> bool:
+    # bool is an int subclass, but stride=True is a bug, not a step.
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int, ...]:
+    """Normalize an int or a sequence of `ndim` ints, each at least `minimum`, to a tuple.
+
+    Raises
+    ------
+    TypeError
+        When `value` is not an int nor a sequence of ints (floats and bools included).
+    ValueError
+        When the sequence has the wrong length or an item is below `minimum`.
+    """
+    what = "positive" if minimum == 1 else "non-negative"
+    expected = f"an int or a sequence of {ndim} {what} ints"
+    if _is_int(value):
+        items: Sequence[object] = (value,) * ndim
+    elif isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
+        items = list(value)
+        if len(items) != ndim:
+            msg = f"{name} must be {expected}, got {len(items)} values: {value!r}"
+            raise ValueError(msg)
+        if not all(_is_int(item) for item in items):
+            msg = f"{name} must be {expected}, got {value!r}"
+            raise TypeError(msg)
+    else:
+        msg = f"{name} must be {expected}, got {value!r}"
+        raise TypeError(msg)
+    result = tuple(int(item) for item in items)  # type: ignore[call-overload]
+    if min(result, default=minimum) < minimum:
+        msg = f"{name} must be {expected}, got {value!r}"
+        raise ValueError(msg)
+    return result
+
+
+PAD_WORDS = ("same", "valid")
+
+
+def padding_spec(value: object, ndim: int) -> str | tuple[tuple[int, int], ...]:
+    """Normalize `padding` to ``'same'``, ``'valid'`` or one ``(before, after)`` pair per axis.
+
+    An int or a sequence of `ndim` ints pads each axis symmetrically.
+    """
+    if isinstance(value, str):
+        word = value.lower()  # TensorFlow users write 'SAME' and 'VALID'
+        if word not in PAD_WORDS:
+            msg = (
+                f"padding must be 'same', 'valid' or {ndim} non-negative ints, "
+                f"got the unknown word {value!r}"
+            )
+            raise ValueError(msg)
+        return word
+    try:
+        amounts = int_tuple(value, "padding", ndim, minimum=0)
+    except (TypeError, ValueError) as error:
+        msg = (
+            f"padding must be 'same', 'valid', an int or a sequence of {ndim} "
+            f"non-negative ints, got {value!r}"
+        )
+        raise type(error)(msg) from None
+    return tuple((amount, amount) for amount in amounts)
