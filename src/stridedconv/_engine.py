@@ -1,58 +1,51 @@
-"""Evaluation: the batch in chunks, each padded on its own, windowed, contracted or reduced.
+"""Evaluation: the batch in chunks sized to a memory budget, a strategy chosen by shape.
 
-Every strategy evaluates the same `window_view` of a chunk; they differ only in how NumPy
-walks it. Tests force each one with `forced` and compare it with the naive reference.
-
-Convolution strategies (x windows ``(b, o1..od, k1..kd, c)``, kernels ``(k1..kd, c, nc)``):
-
-- ``"einsum"``: one ``np.einsum`` over the whole window view; no copy.
-- ``"taps"``: one ``matmul`` per kernel tap, accumulated; no copy, loops over taps only.
-- ``"im2col"``: the chunk's windows copied into a ``(b*o1*..*od, k1*..*kd*c)`` matrix and
-  multiplied with the kernels in one BLAS ``matmul``.
-
-Pooling strategies (windows ``(b, o1..od, k1..kd, c)``):
-
-- ``"reduce"``: one ufunc reduction over the window axes.
-- ``"taps"``: the first tap copied, then the ufunc applied tap by tap with ``out=``.
+Each chunk is padded on its own (never the whole batch), evaluated by one strategy of
+`_contractions` (convolution) or `_reductions` (pooling), and written into its slice of the
+preallocated result. Tests and benchmarks force a strategy with `forced`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
 
-from ._dtypes import Plan, finish_object
+from ._contractions import CONTRACTIONS
+from ._dtypes import INTEGER_PATHS, Plan, finish_object
 from ._geometry import Geometry
+from ._reductions import REDUCTIONS
+from ._staging import Staging
 from ._typing import Array
-from ._windows import window_view
 
-CONV_STRATEGIES = ("einsum", "taps", "im2col")
-POOL_STRATEGIES = ("reduce", "taps")
-#: Bytes of per-chunk work (a padded chunk, or its im2col matrix) to aim for; a chunk is at
-#: least one image.
-CHUNK_BYTES = 8 * 2**20
+CONV_STRATEGIES = tuple(CONTRACTIONS)
+POOL_STRATEGIES = tuple(REDUCTIONS)
+#: Working-set bytes per chunk: about what stays in a core's L2 cache. A chunk holds at
+#: least one image, so peak memory beyond the result is a few chunks, whatever the batch.
+CHUNK_BYTES = 2**20
+#: Up to this many input channels, contracting channels first ("planes") beats BLAS calls
+#: whose inner dimension is the channel count.
+FEW_CHANNELS = 4
 
-_forced: ContextVar[dict[str, str]] = ContextVar("stridedconv_forced", default={})  # noqa: B039
+_KNOWN = {"conv": CONV_STRATEGIES, "pool": POOL_STRATEGIES, "integers": INTEGER_PATHS}
+_forced: ContextVar[dict[str, str] | None] = ContextVar("stridedconv_forced", default=None)
 
 
 @contextmanager
 def forced(**strategies: str) -> Iterator[None]:
     """Use the named strategies inside a ``with`` block, for tests and benchmarks.
 
-    Keys are ``conv`` (one of `CONV_STRATEGIES`), ``pool`` (one of `POOL_STRATEGIES`) and
-    ``integers`` (one of `stridedconv._dtypes.INTEGER_PATHS`; it can only widen the path).
+    Keys: ``conv`` (one of `CONV_STRATEGIES`), ``pool`` (one of `POOL_STRATEGIES`) and
+    ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact path the bound allows).
     """
-    known = {"conv": CONV_STRATEGIES, "pool": POOL_STRATEGIES, "integers": None}
     for key, value in strategies.items():
-        choices = known.get(key, ())
-        if key not in known or (choices is not None and value not in choices):
-            msg = f"unknown strategy {key}={value!r}; known: {known}"
+        if value not in _KNOWN.get(key, ()):
+            msg = f"unknown strategy {key}={value!r}; known: {_KNOWN}"
             raise ValueError(msg)
-    token = _forced.set({**_forced.get(), **strategies})
+    token = _forced.set({**(_forced.get() or {}), **strategies})
     try:
         yield
     finally:
@@ -61,7 +54,7 @@ def forced(**strategies: str) -> Iterator[None]:
 
 def forced_strategy(key: str) -> str | None:
     """The strategy forced for `key` in the current context, if any."""
-    return _forced.get().get(key)
+    return (_forced.get() or {}).get(key)
 
 
 def _chunks(m: int, bytes_per_image: int) -> Iterator[slice]:
@@ -70,66 +63,29 @@ def _chunks(m: int, bytes_per_image: int) -> Iterator[slice]:
         yield slice(start, min(start + step, m))
 
 
-def _padded(x: Array, geometry: Geometry, dtype: np.dtype[np.generic]) -> Array:
-    """`x` (a chunk) zero-padded as `geometry` says, in `dtype`; `x` itself if nothing to do."""
-    if not geometry.is_padded and x.dtype == dtype:
-        return x
-    out = np.zeros((x.shape[0], *geometry.padded_shape, *x.shape[1 + len(geometry.pad) :]), dtype)
-    interior = tuple(
-        slice(b, b + n) for (b, _), n in zip(geometry.pad, geometry.in_shape, strict=True)
-    )
-    out[(slice(None), *interior)] = x
-    return out
+def conv_strategy(channels: int, features: int, dtype: np.dtype[np.generic]) -> str:
+    """The convolution strategy for `channels` in, `features` out, computed in `dtype`."""
+    chosen = forced_strategy("conv")
+    if chosen is not None:
+        return chosen
+    if dtype.kind == "O" or channels == 1:
+        return "taps"  # no BLAS for Python ints; for one channel, scaled copies
+    return "planes" if channels <= FEW_CHANNELS else "taps"
 
 
-def _einsum(win: Array, kernels: Array) -> Array:
-    d = kernels.ndim - 2
-    outs, taps = list(range(1, d + 1)), list(range(d + 1, 2 * d + 1))
-    channel, feature = 2 * d + 1, 2 * d + 2
-    # (b, o.., k.., c) * (k.., c, nc) -> (b, o.., nc)
-    return np.einsum(  # type: ignore[no-any-return]
-        win, [0, *outs, *taps, channel], kernels, [*taps, channel, feature], [0, *outs, feature]
-    )
-
-
-def _taps(win: Array, kernels: Array) -> Array:
-    d = kernels.ndim - 2
-    total: Array | None = None
-    for tap in np.ndindex(*kernels.shape[:d]):
-        # (b, o.., c) @ (c, nc) -> (b, o.., nc)
-        term = np.matmul(win[(Ellipsis, *tap, slice(None))], kernels[tap])
-        if total is None:
-            total = term
-        else:
-            total += term
-    assert total is not None  # a kernel has at least one tap
-    return total
-
-
-def _im2col(win: Array, kernels: Array) -> Array:
-    d = kernels.ndim - 2
-    positions = win.shape[: 1 + d]
-    # (b*o.., k..*c) @ (k..*c, nc) -> (b, o.., nc); the reshape copies the windows.
-    cols = win.reshape(math.prod(positions), -1)
-    product: Array = np.matmul(cols, kernels.reshape(cols.shape[1], -1))
-    return product.reshape(*positions, -1)
-
-
-_CONTRACTIONS: dict[str, Callable[[Array, Array], Array]] = {
-    "einsum": _einsum,
-    "taps": _taps,
-    "im2col": _im2col,
-}
-
-
-def _conv_strategy(kernels: Array) -> str:
-    forced_name = forced_strategy("conv")
-    if forced_name is not None:
-        return forced_name
-    # Python-int arithmetic gains nothing from BLAS; tap sums keep it simple.
-    if kernels.dtype == object:
-        return "taps"
-    return "im2col" if kernels.shape[-2] * kernels.shape[-1] > 1 else "taps"
+def _conv_chunk_bytes(strategy: str, staging: Staging, kernels: Array, itemsize: int) -> int:
+    """Bytes of the working set of one image under `strategy`."""
+    c, nc = kernels.shape[-2:]
+    pixels = math.prod(staging.sizes)
+    taps = math.prod(kernels.shape[:-2])
+    outputs = math.prod(staging.geometry.out_shape)
+    per_pixel = {
+        "taps": c + 2 * nc,
+        "planes": c + taps * nc + nc,
+        "im2col": c + (taps * c + nc) * outputs / max(pixels, 1),
+        "einsum": c + nc,
+    }[strategy]
+    return int(pixels * per_pixel * itemsize)
 
 
 def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array:
@@ -149,26 +105,30 @@ def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array
     ndarray, shape (m, o1..od, nc)
         A new array; never a view of `x` or `kernels`.
     """
-    m, c, nc = x.shape[0], kernels.shape[-2], kernels.shape[-1]
+    m, (c, nc) = x.shape[0], kernels.shape[-2:]
     result = plan.result if plan.result is not None else np.dtype(object)
     out = np.empty((m, *geometry.out_shape, nc), result)
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
     weights = kernels.astype(plan.compute)
-    strategy = _conv_strategy(weights)
-    contract = _CONTRACTIONS[strategy]
-    padded_bytes = math.prod(geometry.padded_shape) * c * plan.compute.itemsize
-    if strategy == "im2col":
-        padded_bytes += math.prod(geometry.out_shape) * weights[..., 0].size * plan.compute.itemsize
-    for chunk in _chunks(m, padded_bytes):
-        padded = _padded(x[chunk], geometry, plan.compute)
-        win = window_view(padded, geometry.kernel, geometry.stride, geometry.dilation)
-        out[chunk] = contract(win, weights)
+    strategy = conv_strategy(c, nc, plan.compute)
+    contract = CONTRACTIONS[strategy]
+    staging = Staging.of(geometry)
+    per_image = _conv_chunk_bytes(strategy, staging, kernels, plan.compute.itemsize)
+    # IEEE semantics without warnings: the windows that straddle two images (computed, then
+    # dropped) must not warn about values the caller never sees.
+    with np.errstate(all="ignore"):
+        for chunk in _chunks(m, per_image):
+            out[chunk] = contract(x[chunk], staging, weights)
     return out if plan.result is not None else finish_object(out)
 
 
-def _pool_strategy() -> str:
-    return forced_strategy("pool") or "taps"
+def pool_strategy(geometry: Geometry) -> str:
+    """The pooling strategy for `geometry`."""
+    chosen = forced_strategy("pool")
+    if chosen is not None:
+        return chosen
+    return "separable"
 
 
 def reduce_windows(x: Array, geometry: Geometry, mode: str, plan: Plan) -> Array:
@@ -194,18 +154,12 @@ def reduce_windows(x: Array, geometry: Geometry, mode: str, plan: Plan) -> Array
     if out.size == 0:
         return out
     ufunc = np.maximum if mode == "max" else np.add
-    strategy = _pool_strategy()
-    window_axes = tuple(range(1 + d, 1 + 2 * d))
-    for chunk in _chunks(m, x.size // m * plan.compute.itemsize):
-        win = window_view(x[chunk], geometry.kernel, geometry.stride, geometry.dilation)
-        if strategy == "reduce":
-            total = ufunc.reduce(win, axis=window_axes, dtype=plan.compute)
-        else:
-            taps = np.ndindex(*geometry.kernel)
-            total = win[(Ellipsis, *next(taps), slice(None))].astype(plan.compute)
-            for tap in taps:
-                ufunc(total, win[(Ellipsis, *tap, slice(None))], out=total)
-        if mode == "avg":
-            total = np.true_divide(total, math.prod(geometry.kernel))
-        out[chunk] = total
+    reduction = REDUCTIONS[pool_strategy(geometry)]
+    count = math.prod(geometry.kernel)
+    with np.errstate(all="ignore"):
+        for chunk in _chunks(m, x[0].size * plan.compute.itemsize * 2):
+            total = reduction(x[chunk], geometry, ufunc, plan.compute)
+            if mode == "avg":
+                total = np.true_divide(total, count, out=None if total.dtype == object else total)
+            out[chunk] = total
     return out

@@ -11,15 +11,23 @@ from ._validation import int_tuple
 
 
 def window_view(
-    x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+    x: Array,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    out_shape: tuple[int, ...] | None = None,
 ) -> Array:
-    """`windows` without argument checks, for callers that have checked them already."""
+    """`windows` without argument checks, for callers that have checked them already.
+
+    `out_shape` overrides the number of window positions per axis; the caller guarantees
+    that every window it asks for lies inside the memory of `x` (the engine reads windows
+    that run on into the next row of a buffer it made for that purpose).
+    """
     d = len(kernel)
-    spatial = x.shape[1 : 1 + d]
     steps = x.strides[1 : 1 + d]
-    out = tuple(
+    out = out_shape or tuple(
         (n - extent(k, dil)) // s + 1
-        for n, k, s, dil in zip(spatial, kernel, stride, dilation, strict=True)
+        for n, k, s, dil in zip(x.shape[1 : 1 + d], kernel, stride, dilation, strict=True)
     )
     shape = (x.shape[0], *out, *kernel, *x.shape[1 + d :])
     # Strides come from x.strides, so any layout works: negative, Fortran, sliced.

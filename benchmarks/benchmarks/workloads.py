@@ -1,0 +1,240 @@
+"""Workloads and the libraries that compute them, shared by the asv suite and compare.py.
+
+A `Workload` says what to compute; `prepare(library, workload, images, kernel)` returns a
+zero-argument callable that computes it with that library, everything that is not the
+computation itself (tensor views, thread settings) done beforehand. A library that is not
+installed, or cannot compute a workload, raises `NotImplementedError`, which asv reports as
+a skipped benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import stridedconv as sc
+from stridedconv._geometry import make_geometry
+from stridedconv._validation import padding_spec
+
+LIBRARIES = ("stridedconv", "torch", "scipy", "naive")
+THREADS = 2  # PyTorch's intra-op threads: this machine's cores
+
+EDGES = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+SHARPEN = np.array(
+    [[[0, 0, 0], [-1, -1, -1], [0, 0, 0]],
+     [[-1, -1, -1], [5, 5, 5], [-1, -1, -1]],
+     [[0, 0, 0], [-1, -1, -1], [0, 0, 0]]]
+)  # fmt: skip
+BANK = np.stack([SHARPEN, np.roll(SHARPEN, 1, axis=2), np.roll(SHARPEN, 2, axis=0)], axis=-1)
+
+
+@dataclass(frozen=True, eq=False)
+class Workload:
+    """One computation: `kind` is 'gray', 'channels', 'bank' or 'pool'."""
+
+    kind: str
+    shape: tuple[int, ...]
+    kernel: tuple[int, ...] = ()
+    padding: Any = "valid"
+    stride: tuple[int, int] = (1, 1)
+    mode: str = "max"
+    values: np.ndarray | None = None  # fixed kernel values; random if None
+
+    def window(self) -> tuple[int, int]:
+        """Kernel or pooling window size ``(kh, kw)``."""
+        shape = self.values.shape if self.values is not None else self.kernel
+        return int(shape[0]), int(shape[1])
+
+    def with_batch(self, m: int) -> Workload:
+        """The same workload on `m` images."""
+        return Workload(
+            self.kind, (m, *self.shape[1:]), self.kernel, self.padding, self.stride,
+            self.mode, self.values,
+        )  # fmt: skip
+
+    def inputs(self, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Seeded images and kernel in `dtype` (kernels stay float for uint8 images)."""
+        rng = np.random.default_rng(seed)
+        if dtype == "uint8":
+            images = rng.integers(0, 256, size=self.shape, dtype=np.uint8)
+        else:
+            images = rng.random(self.shape, dtype=np.float64).astype(dtype)
+        kernel_dtype = "float32" if dtype == "uint8" else dtype
+        if self.values is not None:
+            kernel = self.values.astype(kernel_dtype)
+        else:
+            kernel = rng.standard_normal(self.kernel).astype(kernel_dtype)
+        return images, kernel
+
+
+SEED: dict[str, Workload] = {
+    "gray_valid": Workload("gray", (50000, 28, 28), values=EDGES),
+    "gray_same": Workload("gray", (50000, 28, 28), values=EDGES, padding="same"),
+    "gray_padding": Workload("gray", (50000, 28, 28), values=EDGES, padding=(2, 4)),
+    "gray_stride": Workload("gray", (50000, 28, 28), values=EDGES, stride=(2, 2)),
+    "channels": Workload("channels", (10000, 32, 32, 3), values=SHARPEN),
+    "bank": Workload("bank", (10000, 32, 32, 3), values=BANK),
+    "max_2x2": Workload("pool", (10000, 32, 32, 3), kernel=(2, 2), stride=(2, 2)),
+    "avg_2x2": Workload("pool", (10000, 32, 32, 3), kernel=(2, 2), stride=(2, 2), mode="avg"),
+    "max_3x3s2": Workload("pool", (10000, 32, 32, 3), kernel=(3, 3), stride=(2, 2)),
+    "avg_3x3s2": Workload("pool", (10000, 32, 32, 3), kernel=(3, 3), stride=(2, 2), mode="avg"),
+}
+#: Grayscale workloads have no uint8 colour variant to test; the issue asks uint8 for colour.
+SEED_DTYPES = ("float32", "float64", "uint8")
+
+CNN: dict[str, Workload] = {
+    "32x56x56x64-64": Workload("bank", (32, 56, 56, 64), kernel=(3, 3, 64, 64), padding="same"),
+    "16x112x112x32-32": Workload("bank", (16, 112, 112, 32), kernel=(3, 3, 32, 32), padding="same"),
+    "8x14x14x256-256": Workload("bank", (8, 14, 14, 256), kernel=(3, 3, 256, 256), padding="same"),
+}
+
+LATENCY = Workload("gray", (1, 28, 28), values=EDGES, padding="same")
+SCALING = {m: SEED["gray_valid"].with_batch(m) for m in (1000, 10000, 50000)}
+
+
+def pads(workload: Workload) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(before, after) zero padding of each axis, from stridedconv's own geometry."""
+    spatial = workload.shape[1:3]
+    spec = padding_spec(workload.padding, 2)
+    geometry = make_geometry(spatial, workload.window(), workload.stride, spec)
+    (top, bottom), (left, right) = geometry.pad
+    return (top, bottom), (left, right)
+
+
+def prepare(
+    library: str, workload: Workload, images: np.ndarray, kernel: np.ndarray
+) -> Callable[[], Any]:
+    """A zero-argument callable computing `workload` with `library`."""
+    return {
+        "stridedconv": _stridedconv,
+        "torch": _torch,
+        "scipy": _scipy,
+        "naive": _naive,
+    }[library](workload, images, kernel)
+
+
+def _stridedconv(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
+    if w.kind == "gray":
+        return lambda: sc.convolve_grayscale(images, kernel, w.padding, w.stride)
+    if w.kind == "channels":
+        return lambda: sc.convolve_channels(images, kernel, w.padding, w.stride)
+    if w.kind == "bank":
+        return lambda: sc.convolve(images, kernel, w.padding, w.stride)
+    return lambda: sc.pool(images, w.kernel, w.stride, w.mode)
+
+
+def _torch(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        raise NotImplementedError("PyTorch is not installed") from None
+    torch.set_num_threads(THREADS)
+    # NHWC -> NCHW as a zero-copy permute: PyTorch sees channels-last memory.
+    x = torch.from_numpy(images)
+    x = x[:, None] if w.kind == "gray" else x.permute(0, 3, 1, 2)
+    to_float = images.dtype == np.uint8  # what a PyTorch user does with uint8 images
+    if w.kind == "pool":
+        pool = F.max_pool2d if w.mode == "max" else F.avg_pool2d
+        if to_float:
+            return lambda: pool(x.float(), w.kernel, w.stride)
+        return lambda: pool(x, w.kernel, w.stride)
+    weights = {"gray": kernel[None, None], "channels": kernel[None], "bank": kernel}[w.kind]
+    k = torch.from_numpy(np.ascontiguousarray(weights))
+    if w.kind == "channels":
+        k = k.permute(0, 3, 1, 2)  # (1, kh, kw, c) -> (1, c, kh, kw)
+    elif w.kind == "bank":
+        k = k.permute(3, 2, 0, 1)  # (kh, kw, c, nc) -> (nc, c, kh, kw)
+    (top, bottom), (left, right) = pads(w)
+    if (top, left) == (bottom, right):
+        padding, pre = (top, left), None
+    else:
+        padding, pre = (0, 0), (left, right, top, bottom)
+
+    def run() -> Any:
+        inputs = x.float() if to_float else x
+        if pre is not None:
+            inputs = F.pad(inputs, pre)
+        return F.conv2d(inputs, k, stride=w.stride, padding=padding)
+
+    return run
+
+
+def _padded(w: Workload, images: np.ndarray) -> np.ndarray:
+    (top, bottom), (left, right) = pads(w)
+    widths = [(0, 0), (top, bottom), (left, right)] + [(0, 0)] * (images.ndim - 3)
+    return np.pad(images, widths)
+
+
+def _scipy(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
+    try:
+        from scipy import ndimage
+    except ImportError:
+        raise NotImplementedError("SciPy is not installed") from None
+    sh, sw = w.stride
+    if w.kind == "pool":
+        kh, kw = w.kernel
+        # Filters are centred: the window anchored at i is centred at i + k // 2.
+        rows = slice(kh // 2, kh // 2 + ((images.shape[1] - kh) // sh + 1) * sh, sh)
+        cols = slice(kw // 2, kw // 2 + ((images.shape[2] - kw) // sw + 1) * sw, sw)
+        if w.mode == "max":
+            return lambda: ndimage.maximum_filter(images, size=(1, kh, kw, 1))[:, rows, cols]
+        return lambda: ndimage.uniform_filter(images, size=(1, kh, kw, 1), output=np.float64)[
+            :, rows, cols
+        ]
+    kh, kw = kernel.shape[:2]
+    stack = kernel[None] if w.kind == "gray" else kernel[None, ...]
+
+    dtype = np.result_type(images.dtype, kernel.dtype)  # uint8 images would wrap around
+
+    def run() -> Any:
+        padded = _padded(w, images)
+        ho = (padded.shape[1] - kh) // sh + 1
+        wo = (padded.shape[2] - kw) // sw + 1
+        rows = slice(kh // 2, kh // 2 + ho * sh, sh)
+        cols = slice(kw // 2, kw // 2 + wo * sw, sw)
+        if w.kind == "gray":
+            return ndimage.correlate(padded, stack, dtype, mode="constant")[:, rows, cols]
+        # One filter per output channel; the centre channel holds the sum over channels.
+        bank = stack[..., None] if w.kind == "channels" else stack
+        centre = padded.shape[-1] // 2
+        maps = [
+            ndimage.correlate(padded, bank[..., f], dtype, mode="constant")[:, rows, cols, centre]
+            for f in range(bank.shape[-1])
+        ]
+        return maps[0] if w.kind == "channels" else np.stack(maps, axis=-1)
+
+    return run
+
+
+def _naive(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    sh, sw = w.stride
+
+    def run() -> Any:
+        padded = _padded(w, images) if w.kind != "pool" else images
+        window = w.kernel if w.kind == "pool" else kernel.shape[:2]
+        view = sliding_window_view(padded, window, axis=(1, 2))[:, ::sh, ::sw]
+        if w.kind == "pool":
+            return view.max(axis=(-2, -1)) if w.mode == "max" else view.mean(axis=(-2, -1))
+        if w.kind == "gray":
+            return np.einsum("mhwij,ij->mhw", view, kernel)
+        if w.kind == "channels":
+            return np.einsum("mhwcij,ijc->mhw", view, kernel)
+        return np.einsum("mhwcij,ijcn->mhwn", view, kernel)
+
+    return run
+
+
+def output_bytes(result: Any) -> int:
+    """Bytes of a result, NumPy array or tensor."""
+    return (
+        int(math.prod(result.shape) * result.element_size())
+        if hasattr(result, "element_size")
+        else int(result.nbytes)
+    )

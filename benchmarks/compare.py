@@ -1,0 +1,125 @@
+"""One table: each workload, stridedconv's time, PyTorch's time, their ratio, peak memory.
+
+The ratio is the median over alternating paired runs (stridedconv, then PyTorch, then
+stridedconv ...), so that a noisy neighbour on a shared machine slows both sides of a pair
+alike. Peak memory is what `tracemalloc` saw stridedconv allocate beyond its result.
+
+Run from the repository root, in an environment with ``pip install '.[bench]'``::
+
+    python benchmarks/compare.py            # every workload, 7 pairs each
+    python benchmarks/compare.py --pairs 3 --only gray_valid bank
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from benchmarks.workloads import (
+    CNN,
+    LATENCY,
+    SCALING,
+    SEED,
+    Workload,
+    output_bytes,
+    prepare,
+)
+
+
+def _seconds(run: Any) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def _peak_beyond_output(run: Any) -> float:
+    """MiB allocated at the peak of one call, less the result it returns."""
+    gc.collect()
+    tracemalloc.start()
+    result = run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return (peak - output_bytes(result)) / 2**20
+
+
+def measure(name: str, workload: Workload, dtype: str, pairs: int, calls: int) -> dict[str, Any]:
+    """Time `workload` in `dtype` with stridedconv and PyTorch, alternating."""
+    images, kernel = workload.inputs(dtype)
+    ours = prepare("stridedconv", workload, images, kernel)
+    theirs = prepare("torch", workload, images, kernel)
+    ours(), theirs()  # warm up: imports, thread pools, page faults
+    ratios, our_times, their_times = [], [], []
+    for _ in range(pairs):
+        mine = min(_seconds(ours) for _ in range(calls))
+        peer = min(_seconds(theirs) for _ in range(calls))
+        our_times.append(mine)
+        their_times.append(peer)
+        ratios.append(mine / peer)
+    return {
+        "name": name,
+        "dtype": dtype,
+        "ours": statistics.median(our_times),
+        "torch": statistics.median(their_times),
+        "ratio": statistics.median(ratios),
+        "peak": _peak_beyond_output(ours),
+        "images": workload.shape[0],
+    }
+
+
+def cases(only: list[str] | None) -> list[tuple[str, Workload, str, int]]:
+    """(name, workload, dtype, calls per timing) for every row of the table."""
+    rows = []
+    for name, workload in SEED.items():
+        dtypes = (
+            ("float32", "float64") if workload.kind == "gray" else ("float32", "float64", "uint8")
+        )
+        rows += [(name, workload, dtype, 1) for dtype in dtypes]
+    rows += [(f"cnn {name}", workload, "float32", 1) for name, workload in CNN.items()]
+    rows += [("latency 1x28x28", LATENCY, "float32", 200)]
+    rows += [(f"scaling m={m}", workload, "float32", 1) for m, workload in SCALING.items()]
+    if only:
+        rows = [row for row in rows if any(word in row[0] for word in only)]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=int, default=7, help="alternating pairs per row")
+    parser.add_argument("--only", nargs="*", help="rows whose name contains one of these")
+    args = parser.parse_args()
+    import numpy as np
+    import torch
+
+    print(
+        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} PyTorch "
+        f"threads, NumPy {np.__version__}, PyTorch {torch.__version__}, "
+        f"Python {platform.python_version()}; median of {args.pairs} paired runs"
+    )
+    print()
+    print("| workload | dtype | stridedconv | PyTorch | ratio | peak beyond output |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, workload, dtype, calls in cases(args.only):
+        row = measure(name, workload, dtype, args.pairs, calls)
+        unit, scale = ("us", 1e6) if row["ours"] < 1e-3 else ("ms", 1e3)
+        per_image = ""
+        if name.startswith("scaling"):
+            per_image = f" ({row['ours'] / row['images'] * 1e6:.2f} us/image)"
+        print(
+            f"| {name} | {dtype} | {row['ours'] * scale:.1f} {unit}{per_image} "
+            f"| {row['torch'] * scale:.1f} {unit} | {row['ratio']:.2f} "
+            f"| {row['peak']:.1f} MiB |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
