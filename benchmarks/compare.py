@@ -2,7 +2,9 @@
 
 The ratio is the median over alternating paired runs (stridedconv, then PyTorch, then
 stridedconv ...), so that a noisy neighbour on a shared machine slows both sides of a pair
-alike. Peak memory is what `tracemalloc` saw stridedconv allocate beyond its result.
+alike. Each run is a fresh process that times the best of a few calls: in one process the
+two libraries' idle worker threads (OpenBLAS's, PyTorch's OpenMP pool) spin and slow each
+other down. Peak memory is what `tracemalloc` saw stridedconv allocate beyond its result.
 
 Run from the repository root, in an environment with ``pip install '.[bench]'``::
 
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -51,26 +55,38 @@ def _peak_beyond_output(run: Any) -> float:
     return (peak - output_bytes(result)) / 2**20
 
 
-def measure(name: str, workload: Workload, dtype: str, pairs: int, calls: int) -> dict[str, Any]:
-    """Time `workload` in `dtype` with stridedconv and PyTorch, alternating."""
+def _worker(library: str, row: str, calls: int) -> None:
+    """Print the best time of `calls` calls (and the peak memory of one) as JSON."""
+    name, dtype = row.rsplit(":", 1)
+    workload = dict((n, w) for n, w, _, _ in cases(None))[name]
     images, kernel = workload.inputs(dtype)
-    ours = prepare("stridedconv", workload, images, kernel)
-    theirs = prepare("torch", workload, images, kernel)
-    ours(), theirs()  # warm up: imports, thread pools, page faults
-    ratios, our_times, their_times = [], [], []
+    run = prepare(library, workload, images, kernel)
+    run()  # warm up: imports, thread pools, page faults
+    best = min(_seconds(run) for _ in range(calls))
+    peak = _peak_beyond_output(run) if library == "stridedconv" else 0.0
+    print(json.dumps({"seconds": best, "peak": peak}))
+
+
+def _run(library: str, name: str, dtype: str, calls: int) -> dict[str, float]:
+    command = [sys.executable, __file__, "--worker", library, f"{name}:{dtype}", str(calls)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def measure(name: str, workload: Workload, dtype: str, pairs: int, calls: int) -> dict[str, Any]:
+    """Time `workload` in `dtype` with stridedconv and PyTorch, alternating processes."""
+    ours, theirs = [], []
     for _ in range(pairs):
-        mine = min(_seconds(ours) for _ in range(calls))
-        peer = min(_seconds(theirs) for _ in range(calls))
-        our_times.append(mine)
-        their_times.append(peer)
-        ratios.append(mine / peer)
+        ours.append(_run("stridedconv", name, dtype, calls))
+        theirs.append(_run("torch", name, dtype, calls))
     return {
-        "name": name,
-        "dtype": dtype,
-        "ours": statistics.median(our_times),
-        "torch": statistics.median(their_times),
-        "ratio": statistics.median(ratios),
-        "peak": _peak_beyond_output(ours),
+        "ours": statistics.median(r["seconds"] for r in ours),
+        "torch": statistics.median(r["seconds"] for r in theirs),
+        "ratio": statistics.median(
+            a["seconds"] / b["seconds"] for a, b in zip(ours, theirs, strict=True)
+        ),
+        "peak": max(r["peak"] for r in ours),
         "images": workload.shape[0],
     }
 
@@ -84,7 +100,7 @@ def cases(only: list[str] | None) -> list[tuple[str, Workload, str, int]]:
         )
         rows += [(name, workload, dtype, 1) for dtype in dtypes]
     rows += [(f"cnn {name}", workload, "float32", 1) for name, workload in CNN.items()]
-    rows += [("latency 1x28x28", LATENCY, "float32", 200)]
+    rows += [("latency 1x28x28", LATENCY, "float32", 300)]
     rows += [(f"scaling m={m}", workload, "float32", 1) for m, workload in SCALING.items()]
     if only:
         rows = [row for row in rows if any(word in row[0] for word in only)]
@@ -95,20 +111,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=7, help="alternating pairs per row")
     parser.add_argument("--only", nargs="*", help="rows whose name contains one of these")
+    parser.add_argument("--calls", type=int, default=3, help="calls per run; the best counts")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        library, row, calls = args.worker
+        _worker(library, row, int(calls))
+        return
     import numpy as np
     import torch
 
     print(
         f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} PyTorch "
         f"threads, NumPy {np.__version__}, PyTorch {torch.__version__}, "
-        f"Python {platform.python_version()}; median of {args.pairs} paired runs"
+        f"Python {platform.python_version()}; median of {args.pairs} paired runs, "
+        f"each the best of {args.calls} calls"
     )
     print()
     print("| workload | dtype | stridedconv | PyTorch | ratio | peak beyond output |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name, workload, dtype, calls in cases(args.only):
-        row = measure(name, workload, dtype, args.pairs, calls)
+        row = measure(name, workload, dtype, args.pairs, calls * args.calls)
         unit, scale = ("us", 1e6) if row["ours"] < 1e-3 else ("ms", 1e3)
         per_image = ""
         if name.startswith("scaling"):

@@ -1,9 +1,9 @@
 """Convolution strategies: ways to contract the windows of one chunk with the kernels.
 
-Each takes a chunk of images ``(b, n1..nd, c)``, its `Staging` and the kernels
-``(k1..kd, c, nc)`` already in the compute dtype, and returns ``(b, o1..od, nc)`` (possibly a
-view of a new array, never of the input). All of them sum every product, zero weights
-included, so NaN and inf propagate as IEEE arithmetic says.
+Each takes a chunk of images ``(b, n1..nd, c)``, its `Staging`, the kernels
+``(k1..kd, c, nc)`` already in the compute dtype, and `out`, the chunk's ``(b, o1..od, nc)``
+slice of the result, which it fills (casting to the result dtype). All of them sum every
+product, zero weights included, so NaN and inf propagate as IEEE arithmetic says.
 
 - ``einsum``: one ``np.einsum`` over the window view; no copy, NumPy's generic loops.
 - ``im2col``: the window view copied into a ``(positions, taps * c)`` matrix, one BLAS
@@ -11,9 +11,10 @@ included, so NaN and inf propagate as IEEE arithmetic says.
 - ``taps``: for each kernel tap, the merged window view at that tap is one
   ``(positions, c)`` strided matrix: ``matmul`` it with that tap's ``(c, nc)`` weights (a
   scaled copy when ``c == 1``) and accumulate; no copy of the windows.
-- ``planes``: contract the channels first, ``y = weights @ planes`` for every tap at once,
-  then add up the tap-shifted windows of `y`; for few channels, where the other strategies
-  leave BLAS with a tiny inner dimension.
+- ``planes``: the chunk staged channels first; one BLAS ``matmul`` contracts the channels
+  and the taps of the last axis (an im2col along that axis only: ``k_last`` contiguous
+  copies), then the shifted windows of the result are added over the other axes. For few
+  channels, where the other strategies leave BLAS an inner dimension of ``c``.
 """
 
 from __future__ import annotations
@@ -25,41 +26,41 @@ import numpy as np
 
 from ._staging import Staging
 from ._typing import Array
+from ._windows import window_view
 
-Contraction = Callable[[Array, Staging, Array], Array]
+Contraction = Callable[[Array, Staging, Array, Array], None]
 
 
-def einsum(x: Array, staging: Staging, weights: Array) -> Array:
+def einsum(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     """One ``einsum`` over the chunk's window view."""
     d = weights.ndim - 2
     win = staging.image_windows(staging.stage(x, weights.dtype), x.shape[0])
     outs, taps = list(range(1, d + 1)), list(range(d + 1, 2 * d + 1))
     channel, feature = 2 * d + 1, 2 * d + 2
     # (b, o.., k.., c) * (k.., c, nc) -> (b, o.., nc)
-    result: Array = np.einsum(
+    out[...] = np.einsum(
         win, [0, *outs, *taps, channel], weights, [*taps, channel, feature], [0, *outs, feature]
     )
-    return result
 
 
-def im2col(x: Array, staging: Staging, weights: Array) -> Array:
+def im2col(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     """Copy the windows into a matrix, then one ``matmul``."""
     win = staging.image_windows(staging.stage(x, weights.dtype), x.shape[0])
     positions = win.shape[: weights.ndim - 1]
     # (b*o.., k..*c) @ (k..*c, nc) -> (b, o.., nc); the reshape copies the windows.
     cols = win.reshape(math.prod(positions), -1)
-    product: Array = np.matmul(cols, weights.reshape(cols.shape[1], -1))
-    return product.reshape(*positions, -1)
+    product = np.matmul(cols, weights.reshape(cols.shape[1], -1))
+    out[...] = product.reshape(*positions, -1)
 
 
-def taps(x: Array, staging: Staging, weights: Array) -> Array:
+def taps(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     """Accumulate one ``matmul`` (or scaled copy) per kernel tap over the merged windows."""
     d = weights.ndim - 2
     batch, (c, nc) = x.shape[0], weights.shape[-2:]
     win = staging.merged_windows(staging.stage(x, weights.dtype), batch)
     positions = win.shape[:d]
-    total = np.empty((*positions, nc), weights.dtype)
-    term = np.empty_like(total)
+    total = staging.scratch("total", (*positions, nc), weights.dtype)
+    term = staging.scratch("term", (*positions, nc), weights.dtype)
     # With stride 1 the positions have uniform strides: one matrix, one BLAS call per tap.
     flat = all(s == 1 for s in staging.geometry.stride)
     for i, tap in enumerate(np.ndindex(*weights.shape[:d])):
@@ -73,28 +74,49 @@ def taps(x: Array, staging: Staging, weights: Array) -> Array:
             np.matmul(x_tap, weights[tap], out=dest)
         if i:
             np.add(total, term, out=total)
-    return staging.crop(total, batch)
+    out[...] = staging.crop(total, batch)
 
 
-def planes(x: Array, staging: Staging, weights: Array) -> Array:
-    """Contract channels first, then add the tap-shifted windows of the result."""
+def planes(x: Array, staging: Staging, weights: Array, out: Array) -> None:
+    """One GEMM over channels and last-axis taps, then add the shifted windows of the rest."""
+    g = staging.geometry
     d = weights.ndim - 2
     batch, (c, nc) = x.shape[0], weights.shape[-2:]
-    n_taps = math.prod(weights.shape[:d])
-    buffer = staging.stage(x, weights.dtype, channels_first=True)  # (c, rows, P2..)
-    # (taps*nc, c) @ (c, pixels) -> y: one plane per (tap, output channel)
-    by_tap = np.moveaxis(weights.reshape(n_taps, c, nc), 1, 2).reshape(n_taps * nc, c)
-    y = np.matmul(by_tap, buffer.reshape(c, -1)).reshape(n_taps * nc, *buffer.shape[1:])
-    win = staging.merged_windows(y, batch, planes=True)  # (taps*nc, Q, J.., k..)
-    total: Array | None = None
-    for i, tap in enumerate(np.ndindex(*weights.shape[:d])):
-        shifted = win[(slice(i * nc, (i + 1) * nc), Ellipsis, *tap)]  # (nc, Q, J..)
-        if total is None:
-            total = shifted.copy()
-        else:
-            np.add(total, shifted, out=total)
-    assert total is not None  # a kernel has at least one tap
-    return staging.crop(total, batch, channels_first=True)
+    k_last, s_last, dil_last = g.kernel[-1], g.stride[-1], g.dilation[-1]
+    n_rest = math.prod(g.kernel[:-1])
+    buffer = staging.stage(x, weights.dtype, channels_first=True)  # (c, rows, P2..Pd)
+    positions = staging.positions(batch)  # (Q, J2..Jd)
+    # Positions along the last axis step uniformly through each flat plane, row after row:
+    # n * s_last. All rows but the last slack row (they feed the windows of the other axes).
+    lead = (buffer.shape[1] - 1, *buffer.shape[2:-1]) if d > 1 else ()
+    n = math.prod(lead) * positions[-1] if d > 1 else positions[0]
+    flat = buffer.reshape(c, -1)
+    cols = staging.scratch("cols", (k_last, c, n), weights.dtype)
+    for tap in range(k_last):  # im2col along the last axis only: k_last copies of the planes
+        start = tap * dil_last
+        cols[tap] = flat[:, start : start + (n - 1) * s_last + 1 : s_last]
+    # (rest taps * nc, last taps * c) @ (last taps * c, n) -> one plane per (rest tap, feature)
+    by_row = weights.reshape(n_rest, k_last, c, nc).transpose(0, 3, 1, 2)
+    y = staging.scratch("y", (n_rest * nc, n), weights.dtype)
+    np.matmul(by_row.reshape(n_rest * nc, k_last * c), cols.reshape(k_last * c, n), out=y)
+    if d == 1:
+        total = y  # (nc, Q): nothing left to add
+    else:
+        grid = y.reshape(n_rest * nc, *lead, positions[-1])
+        # (n_rest*nc, Q, J2..J{d-1}, k1..k{d-1}, Jd): windows over all axes but the last
+        win = window_view(grid, g.kernel[:-1], g.stride[:-1], g.dilation[:-1], positions[:-1])
+        total = staging.scratch("total", (nc, *positions), weights.dtype)
+        keep: tuple[slice, ...] = (slice(None),) * (d - 1)
+        for i, rest_tap in enumerate(np.ndindex(*g.kernel[:-1])):
+            shifted = win[(slice(i * nc, (i + 1) * nc), *keep, *rest_tap, slice(None))]
+            if i == 0:
+                np.copyto(total, shifted)
+            else:
+                np.add(total, shifted, out=total)
+    # One plane per output channel: copying plane by plane is ~4x faster than one copy of a
+    # transposed view, whose inner loop would run over the nc channels.
+    for feature, plane in enumerate(staging.crop(total, batch, planes=True)):
+        out[..., feature] = plane
 
 
 CONTRACTIONS: dict[str, Contraction] = {

@@ -3,12 +3,19 @@
 Each chunk is padded on its own (never the whole batch), evaluated by one strategy of
 `_contractions` (convolution) or `_reductions` (pooling), and written into its slice of the
 preallocated result. Tests and benchmarks force a strategy with `forced`.
+
+Strategies that make no BLAS call run their chunks on a few threads: NumPy releases the GIL
+inside its loops. Strategies that call BLAS run their chunks one after another and leave the
+threads to BLAS; two levels of threads on one core pool would compete for the same cores.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -23,26 +30,48 @@ from ._typing import Array
 
 CONV_STRATEGIES = tuple(CONTRACTIONS)
 POOL_STRATEGIES = tuple(REDUCTIONS)
-#: Working-set bytes per chunk: about what stays in a core's L2 cache. A chunk holds at
-#: least one image, so peak memory beyond the result is a few chunks, whatever the batch.
-CHUNK_BYTES = 2**20
+#: Working-set bytes per chunk (measured best on this project's 2-core machines). A chunk
+#: holds at least one image, so the memory beyond the result is a few chunks, whatever the
+#: batch size.
+CHUNK_BYTES = 4 * 2**20
 #: Up to this many input channels, contracting channels first ("planes") beats BLAS calls
 #: whose inner dimension is the channel count.
 FEW_CHANNELS = 4
 
-_KNOWN = {"conv": CONV_STRATEGIES, "pool": POOL_STRATEGIES, "integers": INTEGER_PATHS}
-_forced: ContextVar[dict[str, str] | None] = ContextVar("stridedconv_forced", default=None)
+
+def _default_threads() -> int:
+    """STRIDEDCONV_NUM_THREADS if set, else the cores this process may run on."""
+    setting = os.environ.get("STRIDEDCONV_NUM_THREADS", "")
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(cores) if cores else (os.cpu_count() or 1)
+
+
+#: Threads for the chunks of BLAS-free strategies.
+THREADS = _default_threads()
+
+_KNOWN = {
+    "conv": CONV_STRATEGIES,
+    "pool": POOL_STRATEGIES,
+    "integers": INTEGER_PATHS,
+    "threads": None,  # a positive int
+}
+_forced: ContextVar[dict[str, object] | None] = ContextVar("stridedconv_forced", default=None)
 
 
 @contextmanager
-def forced(**strategies: str) -> Iterator[None]:
+def forced(**strategies: object) -> Iterator[None]:
     """Use the named strategies inside a ``with`` block, for tests and benchmarks.
 
-    Keys: ``conv`` (one of `CONV_STRATEGIES`), ``pool`` (one of `POOL_STRATEGIES`) and
-    ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact path the bound allows).
+    Keys: ``conv`` (one of `CONV_STRATEGIES`), ``pool`` (one of `POOL_STRATEGIES`),
+    ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact path the bound allows)
+    and ``threads`` (a positive int, for the BLAS-free strategies).
     """
     for key, value in strategies.items():
-        if value not in _KNOWN.get(key, ()):
+        choices = _KNOWN.get(key, ())
+        valid = value in choices if choices is not None else isinstance(value, int) and value > 0
+        if key not in _KNOWN or not valid:
             msg = f"unknown strategy {key}={value!r}; known: {_KNOWN}"
             raise ValueError(msg)
     token = _forced.set({**(_forced.get() or {}), **strategies})
@@ -54,13 +83,52 @@ def forced(**strategies: str) -> Iterator[None]:
 
 def forced_strategy(key: str) -> str | None:
     """The strategy forced for `key` in the current context, if any."""
-    return (_forced.get() or {}).get(key)
+    value = (_forced.get() or {}).get(key)
+    return None if value is None else str(value)
 
 
-def _chunks(m: int, bytes_per_image: int) -> Iterator[slice]:
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of `threads` threads, made on first use."""
+    with _pools_lock:
+        if threads not in _pools:
+            _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="stridedconv")
+        return _pools[threads]
+
+
+def _for_each_chunk(
+    m: int,
+    bytes_per_image: int,
+    geometry: Geometry,
+    work: Callable[[slice, Staging], None],
+    *,
+    parallel: bool,
+) -> None:
+    """Call ``work(chunk, staging)`` for every chunk of `m` images; each thread has its own
+    `Staging` (buffers are reused from chunk to chunk, never shared between threads)."""
     step = max(1, CHUNK_BYTES // max(bytes_per_image, 1))
-    for start in range(0, m, step):
-        yield slice(start, min(start + step, m))
+    chunks = [slice(start, min(start + step, m)) for start in range(0, m, step)]
+    threads = int(forced_strategy("threads") or THREADS) if parallel else 1
+    threads = min(threads, len(chunks))
+    if threads <= 1:
+        staging = Staging(geometry)
+        for chunk in chunks:
+            work(chunk, staging)
+        return
+    local = threading.local()
+
+    def run(chunk: slice) -> None:
+        if not hasattr(local, "staging"):
+            local.staging = Staging(geometry)
+        # errstate is per thread: IEEE results, no warnings (see `correlate`).
+        with np.errstate(all="ignore"):
+            work(chunk, local.staging)
+
+    # Each worker thread gets its chunks in turn; list() re-raises the first error.
+    list(_executor(threads).map(run, chunks))
 
 
 def conv_strategy(channels: int, features: int, dtype: np.dtype[np.generic]) -> str:
@@ -73,15 +141,24 @@ def conv_strategy(channels: int, features: int, dtype: np.dtype[np.generic]) -> 
     return "planes" if channels <= FEW_CHANNELS else "taps"
 
 
-def _conv_chunk_bytes(strategy: str, staging: Staging, kernels: Array, itemsize: int) -> int:
+def _threaded(strategy: str, channels: int, dtype: np.dtype[np.generic]) -> bool:
+    """Whether chunks of `strategy` should run on threads: only without BLAS calls (which
+    bring their own threads) and without Python ints (which hold the GIL)."""
+    if dtype.kind == "O":
+        return False
+    return strategy == "einsum" or (strategy == "taps" and channels == 1)
+
+
+def _conv_bytes_per_image(strategy: str, staging: Staging, kernels: Array, itemsize: int) -> int:
     """Bytes of the working set of one image under `strategy`."""
     c, nc = kernels.shape[-2:]
     pixels = math.prod(staging.sizes)
     taps = math.prod(kernels.shape[:-2])
+    last_taps = kernels.shape[-3]
     outputs = math.prod(staging.geometry.out_shape)
     per_pixel = {
         "taps": c + 2 * nc,
-        "planes": c + taps * nc + nc,
+        "planes": c * (1 + last_taps) + taps // last_taps * nc + nc,
         "im2col": c + (taps * c + nc) * outputs / max(pixels, 1),
         "einsum": c + nc,
     }[strategy]
@@ -113,22 +190,23 @@ def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array
     weights = kernels.astype(plan.compute)
     strategy = conv_strategy(c, nc, plan.compute)
     contract = CONTRACTIONS[strategy]
-    staging = Staging.of(geometry)
-    per_image = _conv_chunk_bytes(strategy, staging, kernels, plan.compute.itemsize)
+    per_image = _conv_bytes_per_image(strategy, Staging(geometry), kernels, plan.compute.itemsize)
+
+    def work(chunk: slice, staging: Staging) -> None:
+        contract(x[chunk], staging, weights, out[chunk])
+
     # IEEE semantics without warnings: the windows that straddle two images (computed, then
     # dropped) must not warn about values the caller never sees.
     with np.errstate(all="ignore"):
-        for chunk in _chunks(m, per_image):
-            out[chunk] = contract(x[chunk], staging, weights)
+        parallel = _threaded(strategy, c, plan.compute)
+        _for_each_chunk(m, per_image, geometry, work, parallel=parallel)
     return out if plan.result is not None else finish_object(out)
 
 
 def pool_strategy(geometry: Geometry) -> str:
     """The pooling strategy for `geometry`."""
     chosen = forced_strategy("pool")
-    if chosen is not None:
-        return chosen
-    return "separable"
+    return chosen if chosen is not None else "separable"
 
 
 def reduce_windows(x: Array, geometry: Geometry, mode: str, plan: Plan) -> Array:
@@ -156,10 +234,18 @@ def reduce_windows(x: Array, geometry: Geometry, mode: str, plan: Plan) -> Array
     ufunc = np.maximum if mode == "max" else np.add
     reduction = REDUCTIONS[pool_strategy(geometry)]
     count = math.prod(geometry.kernel)
+    in_place = plan.compute == plan.result
+
+    def work(chunk: slice, staging: Staging) -> None:
+        dest = out[chunk]
+        total = dest if in_place else staging.scratch("total", dest.shape, plan.compute)
+        reduction(x[chunk], geometry, ufunc, total, staging.scratch)
+        if mode == "avg":
+            np.true_divide(total, count, out=total)
+        if not in_place:
+            dest[...] = total
+
     with np.errstate(all="ignore"):
-        for chunk in _chunks(m, x[0].size * plan.compute.itemsize * 2):
-            total = reduction(x[chunk], geometry, ufunc, plan.compute)
-            if mode == "avg":
-                total = np.true_divide(total, count, out=None if total.dtype == object else total)
-            out[chunk] = total
+        per_image = x[0].size * plan.compute.itemsize * 2
+        _for_each_chunk(m, per_image, geometry, work, parallel=plan.compute.kind != "O")
     return out
