@@ -19,6 +19,7 @@ product, zero weights included, so NaN and inf propagate as IEEE arithmetic says
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -63,15 +64,16 @@ def taps(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     term = staging.scratch("term", (*positions, nc), weights.dtype)
     # With stride 1 the positions have uniform strides: one matrix, one BLAS call per tap.
     flat = all(s == 1 for s in staging.geometry.stride)
-    for i, tap in enumerate(np.ndindex(*weights.shape[:d])):
+    by_tap = weights.reshape(-1, c, nc)
+    for i, tap in enumerate(itertools.product(*map(range, weights.shape[:d]))):
         x_tap = win[(Ellipsis, *tap, slice(None))]  # (Q, J.., c)
         dest = total if i == 0 else term
         if c == 1:
-            np.multiply(x_tap, weights[tap][0], out=dest)  # (Q, J.., 1) * (nc,)
+            np.multiply(x_tap, by_tap[i, 0], out=dest)  # (Q, J.., 1) * (nc,)
         elif flat:
-            np.matmul(x_tap.reshape(-1, c), weights[tap], out=dest.reshape(-1, nc))
+            np.matmul(x_tap.reshape(-1, c), by_tap[i], out=dest.reshape(-1, nc))
         else:
-            np.matmul(x_tap, weights[tap], out=dest)
+            np.matmul(x_tap, by_tap[i], out=dest)
         if i:
             np.add(total, term, out=total)
     out[...] = staging.crop(total, batch)
@@ -107,7 +109,7 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array) -> None:
         win = window_view(grid, g.kernel[:-1], g.stride[:-1], g.dilation[:-1], positions[:-1])
         total = staging.scratch("total", (nc, *positions), weights.dtype)
         keep: tuple[slice, ...] = (slice(None),) * (d - 1)
-        for i, rest_tap in enumerate(np.ndindex(*g.kernel[:-1])):
+        for i, rest_tap in enumerate(itertools.product(*map(range, g.kernel[:-1]))):
             shifted = win[(slice(i * nc, (i + 1) * nc), *keep, *rest_tap, slice(None))]
             if i == 0:
                 np.copyto(total, shifted)

@@ -102,7 +102,7 @@ def _executor(threads: int) -> ThreadPoolExecutor:
 def _for_each_chunk(
     m: int,
     bytes_per_image: int,
-    geometry: Geometry,
+    staging: Staging,
     work: Callable[[slice, Staging], None],
     *,
     parallel: bool,
@@ -114,7 +114,6 @@ def _for_each_chunk(
     threads = int(forced_strategy("threads") or THREADS) if parallel else 1
     threads = min(threads, len(chunks))
     if threads <= 1:
-        staging = Staging(geometry)
         for chunk in chunks:
             work(chunk, staging)
         return
@@ -122,7 +121,7 @@ def _for_each_chunk(
 
     def run(chunk: slice) -> None:
         if not hasattr(local, "staging"):
-            local.staging = Staging(geometry)
+            local.staging = Staging(staging.geometry)
         # errstate is per thread: IEEE results, no warnings (see `correlate`).
         with np.errstate(all="ignore"):
             work(chunk, local.staging)
@@ -190,7 +189,8 @@ def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array
     weights = kernels.astype(plan.compute)
     strategy = conv_strategy(c, nc, plan.compute)
     contract = CONTRACTIONS[strategy]
-    per_image = _conv_bytes_per_image(strategy, Staging(geometry), kernels, plan.compute.itemsize)
+    staging = Staging(geometry)
+    per_image = _conv_bytes_per_image(strategy, staging, kernels, plan.compute.itemsize)
 
     def work(chunk: slice, staging: Staging) -> None:
         contract(x[chunk], staging, weights, out[chunk])
@@ -199,7 +199,7 @@ def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array
     # dropped) must not warn about values the caller never sees.
     with np.errstate(all="ignore"):
         parallel = _threaded(strategy, c, plan.compute)
-        _for_each_chunk(m, per_image, geometry, work, parallel=parallel)
+        _for_each_chunk(m, per_image, staging, work, parallel=parallel)
     return out if plan.result is not None else finish_object(out)
 
 
@@ -247,5 +247,6 @@ def reduce_windows(x: Array, geometry: Geometry, mode: str, plan: Plan) -> Array
 
     with np.errstate(all="ignore"):
         per_image = x[0].size * plan.compute.itemsize * 2
-        _for_each_chunk(m, per_image, geometry, work, parallel=plan.compute.kind != "O")
+        parallel = plan.compute.kind != "O"
+        _for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel)
     return out

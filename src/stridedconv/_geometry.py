@@ -5,6 +5,7 @@ Integer arithmetic only; a float division here would give wrong sizes for large 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -73,6 +74,7 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
     return total // 2, total - total // 2
 
 
+@functools.lru_cache(maxsize=256)  # a loop over small batches asks the same again and again
 def make_geometry(
     in_shape: tuple[int, ...],
     kernel: tuple[int, ...],

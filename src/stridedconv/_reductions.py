@@ -13,6 +13,7 @@ accumulate in, and a `Scratch` for intermediate arrays.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -36,7 +37,7 @@ def reduce(x: Array, geometry: Geometry, ufunc: np.ufunc, total: Array, scratch:
 def taps(x: Array, geometry: Geometry, ufunc: np.ufunc, total: Array, scratch: Scratch) -> None:
     """Tap by tap over all window axes."""
     win = window_view(x, geometry.kernel, geometry.stride, geometry.dilation)
-    every_tap = np.ndindex(*geometry.kernel)
+    every_tap = itertools.product(*map(range, geometry.kernel))
     # win[..., tap, :] is (b, o.., c); the window axes of the view cannot merge without a copy.
     np.copyto(total, win[(Ellipsis, *next(every_tap), slice(None))])
     for tap in every_tap:

@@ -17,6 +17,7 @@ afresh for every chunk costs more than the arithmetic (each large allocation is 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -24,6 +25,16 @@ import numpy as np
 from ._geometry import Geometry, extent
 from ._typing import Array
 from ._windows import window_view
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(geometry: Geometry) -> tuple[tuple[int, ...], int]:
+    """Buffer sizes per axis (padded, rounded up to the stride) and tail rows."""
+    sizes = tuple(
+        -(-n // s) * s for n, s in zip(geometry.padded_shape, geometry.stride, strict=True)
+    )
+    # Windows may run on past the last image by one window and one row of carry.
+    return sizes, extent(geometry.kernel[0], geometry.dilation[0]) + 1
 
 
 class Staging:
@@ -37,11 +48,7 @@ class Staging:
 
     def __init__(self, geometry: Geometry) -> None:
         self.geometry = geometry
-        self.sizes = tuple(
-            -(-n // s) * s for n, s in zip(geometry.padded_shape, geometry.stride, strict=True)
-        )
-        # Windows may run on past the last image by one window and one row of carry.
-        self.tail = extent(geometry.kernel[0], geometry.dilation[0]) + 1
+        self.sizes, self.tail = _layout(geometry)
         self._scratch: dict[str, tuple[Array, tuple[int, ...]]] = {}
 
     def scratch(self, name: str, shape: tuple[int, ...], dtype: np.dtype[np.generic]) -> Array:

@@ -37,6 +37,12 @@ def window_view(
         *(step * dil for step, dil in zip(steps, dilation, strict=True)),
         *x.strides[1 + d :],
     )
+    if x.flags.c_contiguous and x.flags.writeable and x.dtype.kind != "O":
+        # The engine's own buffers: constructing the view directly skips as_strided's
+        # generality, which costs more than the arithmetic on a single small image.
+        view = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
+        view.flags.writeable = False
+        return view
     return as_strided(x, shape=shape, strides=strides, writeable=False)
 
 
