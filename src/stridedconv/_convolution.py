@@ -41,6 +41,18 @@ def _correlate2d(
     return correlate(images, kernels, geometry, plan)
 
 
+def _checked(
+    images: ArrayLike, layout: str, kernel: ArrayLike, kernel_name: str, kernel_layout: str
+) -> tuple[Array, Array]:
+    """`images` and `kernel` as numeric arrays of the given layouts; no empty kernel axis."""
+    images = as_numeric_array(images, "images")
+    kernel = as_numeric_array(kernel, kernel_name)
+    check_ndim(images, "images", layout)
+    check_ndim(kernel, kernel_name, kernel_layout)
+    check_nonempty_axes(kernel, kernel_name)
+    return images, kernel
+
+
 def convolve_grayscale(
     images: ArrayLike,
     kernel: ArrayLike,
@@ -104,11 +116,7 @@ def convolve_grayscale(
     >>> convolve_grayscale(images, edges, stride=(2, 2)).shape
     (2, 2, 2)
     """
-    images = as_numeric_array(images, "images")
-    kernel = as_numeric_array(kernel, "kernel")
-    check_ndim(images, "images", "(m, h, w)")
-    check_ndim(kernel, "kernel", "(kh, kw)")
-    check_nonempty_axes(kernel, "kernel")
+    images, kernel = _checked(images, "(m, h, w)", kernel, "kernel", "(kh, kw)")
     out = _correlate2d(images[..., None], kernel[..., None, None], padding, stride, "kernel")
     return out[..., 0]
 
@@ -231,11 +239,7 @@ def convolve_channels(
     >>> out.shape, out.dtype, int(out[0, 0, 0])
     ((4, 30, 30), dtype('int64'), 27)
     """
-    images = as_numeric_array(images, "images")
-    kernel = as_numeric_array(kernel, "kernel")
-    check_ndim(images, "images", "(m, h, w, c)")
-    check_ndim(kernel, "kernel", "(kh, kw, c)")
-    check_nonempty_axes(kernel, "kernel")
+    images, kernel = _checked(images, "(m, h, w, c)", kernel, "kernel", "(kh, kw, c)")
     return _correlate2d(images, kernel[..., None], padding, stride, "kernel")[..., 0]
 
 
@@ -272,9 +276,5 @@ def convolve(
     >>> out.shape, out.dtype
     ((4, 16, 16, 8), dtype('float32'))
     """
-    images = as_numeric_array(images, "images")
-    kernels = as_numeric_array(kernels, "kernels")
-    check_ndim(images, "images", "(m, h, w, c)")
-    check_ndim(kernels, "kernels", "(kh, kw, c, nc)")
-    check_nonempty_axes(kernels, "kernels")
+    images, kernels = _checked(images, "(m, h, w, c)", kernels, "kernels", "(kh, kw, c, nc)")
     return _correlate2d(images, kernels, padding, stride, "kernels")
