@@ -27,7 +27,7 @@ import numpy as np
 
 from ._staging import Staging
 from ._typing import Array
-from ._windows import window_view
+from ._windows import at_tap, window_view
 
 Contraction = Callable[[Array, Staging, Array, Array], None]
 
@@ -66,7 +66,7 @@ def taps(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     flat = all(s == 1 for s in staging.geometry.stride)
     by_tap = weights.reshape(-1, c, nc)
     for i, tap in enumerate(itertools.product(*map(range, weights.shape[:d]))):
-        x_tap = win[(Ellipsis, *tap, slice(None))]  # (Q, J.., c)
+        x_tap = at_tap(win, tap)  # (Q, J.., c)
         dest = total if i == 0 else term
         if c == 1:
             np.multiply(x_tap, by_tap[i, 0], out=dest)  # (Q, J.., 1) * (nc,)
@@ -108,9 +108,8 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array) -> None:
         # (n_rest*nc, Q, J2..J{d-1}, k1..k{d-1}, Jd): windows over all axes but the last
         win = window_view(grid, g.kernel[:-1], g.stride[:-1], g.dilation[:-1], positions[:-1])
         total = staging.scratch("total", (nc, *positions), weights.dtype)
-        keep: tuple[slice, ...] = (slice(None),) * (d - 1)
         for i, rest_tap in enumerate(itertools.product(*map(range, g.kernel[:-1]))):
-            shifted = win[(slice(i * nc, (i + 1) * nc), *keep, *rest_tap, slice(None))]
+            shifted = at_tap(win[i * nc : (i + 1) * nc], rest_tap)  # (nc, Q, J2..Jd)
             if i == 0:
                 np.copyto(total, shifted)
             else:

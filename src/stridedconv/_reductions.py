@@ -20,7 +20,7 @@ import numpy as np
 
 from ._geometry import Geometry
 from ._typing import Array
-from ._windows import window_view
+from ._windows import at_tap, window_view
 
 #: ``scratch(name, shape, dtype)``: an uninitialised array, reused from chunk to chunk.
 Scratch = Callable[[str, tuple[int, ...], np.dtype[np.generic]], Array]
@@ -39,9 +39,9 @@ def taps(x: Array, geometry: Geometry, ufunc: np.ufunc, total: Array, scratch: S
     win = window_view(x, geometry.kernel, geometry.stride, geometry.dilation)
     every_tap = itertools.product(*map(range, geometry.kernel))
     # win[..., tap, :] is (b, o.., c); the window axes of the view cannot merge without a copy.
-    np.copyto(total, win[(Ellipsis, *next(every_tap), slice(None))])
+    np.copyto(total, at_tap(win, next(every_tap)))
     for tap in every_tap:
-        ufunc(total, win[(Ellipsis, *tap, slice(None))], out=total)
+        ufunc(total, at_tap(win, tap), out=total)
 
 
 def separable(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -44,6 +46,13 @@ def window_view(
         view.flags.writeable = False
         return view
     return as_strided(x, shape=shape, strides=strides, writeable=False)
+
+
+def at_tap(win: Array, tap: tuple[int, ...]) -> Array:
+    """``win[..., *tap, :]``: every window's value at one kernel tap, the last axis kept."""
+    index: tuple[Any, ...] = (Ellipsis, *tap, slice(None))
+    view: Array = win[index]
+    return view
 
 
 def windows(
