@@ -1,0 +1,280 @@
+"""Named kernels: edge detectors, blurs and effects, ready for the convolution functions.
+
+Every function returns a new float64 array of shape ``(kh, kw)``, the kernel shape that
+`convolve_grayscale` and its variants take. The convolutions compute a cross-correlation (the
+kernel is not flipped), so the derivative kernels are written the way they are applied:
+`sobel_x` and ``prewitt('x')`` respond positively where the image gets brighter from left to
+right, `sobel_y` and ``prewitt('y')`` where it gets brighter from top to bottom.
+
+To filter each channel of colour images, convolve the channels as a batch of grayscale
+images; to give `convolve_channels` a kernel of shape ``(kh, kw, c)``, stack one per channel::
+
+    np.stack([kernels.sharpen()] * 3, axis=-1)
+
+Examples
+--------
+>>> import numpy as np
+>>> import stridedconv as sc
+>>> from stridedconv import kernels
+>>> ramp = np.tile(np.arange(6.0), (1, 6, 1))  # one 6x6 image, brighter to the right
+>>> sc.convolve_grayscale_valid(ramp, kernels.sobel_x())[0]
+array([[8., 8., 8., 8.],
+       [8., 8., 8., 8.],
+       [8., 8., 8., 8.],
+       [8., 8., 8., 8.]])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+from ._typing import Array, IntOrPair
+from ._validation import int_tuple
+
+__all__ = [
+    "box",
+    "emboss",
+    "gaussian",
+    "laplacian",
+    "prewitt",
+    "sharpen",
+    "sobel_x",
+    "sobel_y",
+]
+
+
+def _kernel(rows: list[list[int]]) -> Array:
+    return np.array(rows, dtype=np.float64)
+
+
+def sobel_x() -> Array:
+    """The Sobel kernel for the horizontal derivative (edges that run up and down).
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        ``[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]``; it sums to 0. On an image whose brightness
+        grows by 1 per column, the result is 8 everywhere (no padding).
+
+    See Also
+    --------
+    sobel_y : the vertical derivative, this kernel transposed.
+    prewitt : the same derivative without the smoothing weights 1, 2, 1.
+
+    Examples
+    --------
+    >>> sobel_x()
+    array([[-1.,  0.,  1.],
+           [-2.,  0.,  2.],
+           [-1.,  0.,  1.]])
+    """
+    return _kernel([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+
+
+def sobel_y() -> Array:
+    """The Sobel kernel for the vertical derivative (edges that run left to right).
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        ``sobel_x().T``; it sums to 0 and responds positively where the image gets brighter
+        from top to bottom.
+
+    Examples
+    --------
+    >>> sobel_y()
+    array([[-1., -2., -1.],
+           [ 0.,  0.,  0.],
+           [ 1.,  2.,  1.]])
+    """
+    return sobel_x().T.copy()
+
+
+def prewitt(axis: Literal["x", "y"] = "x") -> Array:
+    """The Prewitt kernel for the derivative along `axis`.
+
+    Parameters
+    ----------
+    axis : {'x', 'y'}, default 'x'
+        ``'x'``: the horizontal derivative (positive where brightness grows to the right);
+        ``'y'``: the vertical derivative (positive where it grows downwards).
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        Three equal rows ``[-1, 0, 1]`` for ``'x'``, their transpose for ``'y'``; it sums to 0.
+        ``-prewitt('x')`` is the edge kernel ``[[1, 0, -1]] * 3`` of the classic exercise.
+
+    Raises
+    ------
+    ValueError
+        For an `axis` other than ``'x'`` and ``'y'``.
+
+    Examples
+    --------
+    >>> prewitt()
+    array([[-1.,  0.,  1.],
+           [-1.,  0.,  1.],
+           [-1.,  0.,  1.]])
+    >>> prewitt("y")[:, 0]
+    array([-1.,  0.,  1.])
+    """
+    if axis not in ("x", "y"):
+        msg = f"axis must be 'x' or 'y', got {axis!r}"
+        raise ValueError(msg)
+    kernel = _kernel([[-1, 0, 1]] * 3)
+    return kernel if axis == "x" else kernel.T.copy()
+
+
+def laplacian(diagonals: bool = False) -> Array:
+    """The discrete Laplacian: the sum of second derivatives, which picks out edges and dots.
+
+    Parameters
+    ----------
+    diagonals : bool, default False
+        False: the 4-neighbour kernel ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]``; True: the
+        8-neighbour kernel with -8 at the centre and 1 around it.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        It sums to 0, so flat regions and linear ramps give 0.
+
+    Examples
+    --------
+    >>> laplacian()
+    array([[ 0.,  1.,  0.],
+           [ 1., -4.,  1.],
+           [ 0.,  1.,  0.]])
+    >>> float(laplacian(diagonals=True)[1, 1])
+    -8.0
+    """
+    if diagonals:
+        return _kernel([[1, 1, 1], [1, -8, 1], [1, 1, 1]])
+    return _kernel([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
+
+
+def box(size: IntOrPair = 3) -> Array:
+    """The box blur: the mean of a `size` by `size` window.
+
+    Parameters
+    ----------
+    size : int or (kh, kw), default 3
+        The window, in pixels; at least 1.
+
+    Returns
+    -------
+    ndarray of float64, shape (kh, kw)
+        Every entry ``1 / (kh * kw)``; it sums to 1, so a flat image stays as it is.
+
+    Raises
+    ------
+    TypeError
+        For a `size` that is not an int nor a pair of ints.
+    ValueError
+        For a `size` below 1.
+
+    Examples
+    --------
+    >>> box(2)
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    >>> box((1, 3)).shape
+    (1, 3)
+    """
+    kh, kw = int_tuple(size, "size", 2, minimum=1)
+    return np.full((kh, kw), 1.0 / (kh * kw))
+
+
+def gaussian(size: int = 5, sigma: float = 1.0) -> Array:
+    """The Gaussian blur: a sampled, normalised 2-D Gaussian.
+
+    Parameters
+    ----------
+    size : int, default 5
+        The kernel is `size` by `size`, centred at ``(size - 1) / 2``; at least 1. About
+        ``2 * ceil(3 * sigma) + 1`` keeps the tails.
+    sigma : float, default 1.0
+        The standard deviation, in pixels; positive and finite.
+
+    Returns
+    -------
+    ndarray of float64, shape (size, size)
+        ``exp(-(dy**2 + dx**2) / (2 * sigma**2))`` divided by its sum, so it sums to 1. It is
+        symmetric under flips and transposition, and largest at the centre.
+
+    Raises
+    ------
+    TypeError
+        For a `size` that is not an int, or a `sigma` that is not a real number.
+    ValueError
+        For a `size` below 1, or a `sigma` that is not positive and finite.
+
+    Examples
+    --------
+    >>> g = gaussian(3, sigma=1.0)
+    >>> g.round(4)
+    array([[0.0751, 0.1238, 0.0751],
+           [0.1238, 0.2042, 0.1238],
+           [0.0751, 0.1238, 0.0751]])
+    >>> round(float(g.sum()), 12)
+    1.0
+    """
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)):
+        msg = f"size must be a positive int, got {size!r}"
+        raise TypeError(msg)
+    if size < 1:
+        msg = f"size must be a positive int, got {size!r}"
+        raise ValueError(msg)
+    if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, (int, float, np.number)):
+        msg = f"sigma must be a positive real number, got {sigma!r}"
+        raise TypeError(msg)
+    if not (math.isfinite(float(sigma)) and sigma > 0):
+        msg = f"sigma must be a positive, finite real number, got {sigma!r}"
+        raise ValueError(msg)
+    offsets = np.arange(int(size), dtype=np.float64) - (int(size) - 1) / 2
+    line = np.exp(-(offsets**2) / (2.0 * float(sigma) ** 2))
+    kernel: Array = np.outer(line, line)
+    kernel /= kernel.sum()
+    return kernel
+
+
+def sharpen() -> Array:
+    """The sharpening kernel: the image plus its negated 4-neighbour Laplacian.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        ``[[0, -1, 0], [-1, 5, -1], [0, -1, 0]]``; it sums to 1, so flat regions keep their
+        brightness while edges get more contrast.
+
+    Examples
+    --------
+    >>> sharpen()
+    array([[ 0., -1.,  0.],
+           [-1.,  5., -1.],
+           [ 0., -1.,  0.]])
+    """
+    return _kernel([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+
+
+def emboss() -> Array:
+    """The emboss kernel: a relief lit from the top left.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        ``[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]``; it sums to 1, so flat regions keep their
+        brightness and edges turn into highlights and shadows.
+
+    Examples
+    --------
+    >>> emboss()
+    array([[-2., -1.,  0.],
+           [-1.,  1.,  1.],
+           [ 0.,  1.,  2.]])
+    """
+    return _kernel([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])

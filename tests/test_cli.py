@@ -1,0 +1,306 @@
+"""The command line, run as ``python -m stridedconv`` in a subprocess on small generated images."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+Image = pytest.importorskip("PIL.Image", reason="needs the 'demo' extra")
+pytest.importorskip("tqdm", reason="needs the 'demo' extra")
+
+import stridedconv as sc  # noqa: E402
+from stridedconv import cli, kernels  # noqa: E402
+
+RNG = np.random.default_rng(7)
+GRAY = RNG.integers(0, 256, size=(20, 30), dtype=np.uint8)
+RGB = RNG.integers(0, 256, size=(18, 24, 3), dtype=np.uint8)
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stridedconv", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def save(folder: Path, name: str, pixels: np.ndarray) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def decoded(path: Path) -> np.ndarray:
+    """The pixels Pillow decodes from `path` (JPEG is lossy: compare with these)."""
+    with Image.open(path) as image:
+        return np.array(image)
+
+
+def assert_one_line_errors(stderr: str) -> None:
+    assert "Traceback" not in stderr
+    for line in stderr.splitlines():
+        assert line.startswith("stridedconv"), line
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with grayscale and RGB images, as PNG and JPEG."""
+    folder = tmp_path_factory.mktemp("inputs")
+    save(folder, "gray.png", GRAY)
+    save(folder, "rgb.png", RGB)
+    save(folder, "gray_jpeg.jpg", GRAY)
+    save(folder, "rgb_jpeg.JPEG", RGB)
+    return folder
+
+
+def test_filter_a_folder_raw_equals_the_library(inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = run("filter", inputs, "--kernel", "sobel_x", "--out", out, "--raw")
+    assert done.returncode == 0, done.stderr
+    assert_one_line_errors(done.stderr)
+    assert "wrote 4 of 4 images" in done.stdout
+    kernel = kernels.sobel_x()
+    for source in sorted(inputs.iterdir()):
+        pixels = decoded(source)
+        raw = np.load(out / f"{source.stem}.npy")
+        if pixels.ndim == 2:
+            expected = sc.convolve_grayscale(pixels[None], kernel)[0]
+        else:
+            planes = sc.convolve_grayscale(np.moveaxis(pixels, -1, 0), kernel)
+            expected = np.moveaxis(planes, 0, -1)
+        assert raw.dtype == np.float64
+        np.testing.assert_array_equal(raw, expected)
+        with Image.open(out / f"{source.stem}.png") as picture:
+            assert picture.format == "PNG"
+            assert picture.mode == ("L" if pixels.ndim == 2 else "RGB")
+            shown = np.array(picture)
+        assert shown.shape == expected.shape
+        np.testing.assert_array_equal(shown, cli.to_uint8(expected))
+        # Signed results are stretched over the full 8 bits.
+        assert shown.min() == 0
+        assert shown.max() == 255
+
+
+def test_filter_stride_padding_and_a_npy_kernel(tmp_path: Path) -> None:
+    rgb = save(tmp_path / "in", "rgb.png", RGB)
+    bank = tmp_path / "bank.npy"
+    np.save(bank, RNG.integers(-3, 4, size=(3, 2, 3, 3)))
+    out = tmp_path / "out"
+    args = ("--stride", "2,1", "--padding", "1,2", "--out", out, "--raw")
+    done = run("filter", rgb, "--kernel", bank, *args)
+    assert done.returncode == 0, done.stderr
+    expected = sc.convolve(RGB[None], np.load(bank), padding=(1, 2), stride=(2, 1))[0]
+    raw = np.load(out / "rgb.npy")
+    assert raw.dtype == np.int64  # integer images and kernels: exact integers
+    np.testing.assert_array_equal(raw, expected)
+
+
+def test_filter_with_a_channels_kernel_gives_grayscale(tmp_path: Path) -> None:
+    rgb = save(tmp_path, "rgb.png", RGB)
+    kernel = tmp_path / "k.npy"
+    np.save(kernel, np.stack([kernels.sharpen()] * 3, axis=-1))
+    done = run("filter", rgb, "--kernel", kernel, "--padding", "valid", "--out", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "o" / "rgb.png") as picture:
+        assert picture.mode == "L"
+        assert picture.size == (RGB.shape[1] - 2, RGB.shape[0] - 2)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pool_raw_equals_the_library(inputs: Path, tmp_path: Path, mode: str) -> None:
+    files = [inputs / "gray.png", inputs / "rgb_jpeg.JPEG"]
+    out = tmp_path / "pooled"
+    done = run(
+        "pool", *files, "--size", "3", "--stride", "2", "--mode", mode, "--out", out, "--raw"
+    )
+    assert done.returncode == 0, done.stderr
+    for source in files:
+        pixels = decoded(source)
+        layered = pixels[None] if pixels.ndim == 3 else pixels[None, ..., None]
+        expected = sc.pool(layered, (3, 3), (2, 2), mode=mode)[0]
+        if pixels.ndim == 2:
+            expected = expected[..., 0]
+        raw = np.load(out / f"{source.stem}.npy")
+        assert raw.dtype == expected.dtype
+        np.testing.assert_array_equal(raw, expected)
+        # Pooled 8-bit images stay in 0..255: written as they are, rounded.
+        np.testing.assert_array_equal(decoded(out / f"{source.stem}.png"), np.rint(expected))
+
+
+def test_pool_stride_defaults_to_the_size(tmp_path: Path) -> None:
+    gray = save(tmp_path, "g.png", GRAY)
+    done = run("pool", gray, "--size", "2", "--out", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    assert decoded(tmp_path / "o" / "g.png").shape == (10, 15)
+
+
+def test_a_corrupt_file_is_reported_and_the_others_are_written(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    save(folder, "a.png", GRAY)
+    save(folder, "c.jpg", RGB)
+    (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")
+    (folder / "notes.txt").write_text("not an image, and not an image suffix either")
+    out = tmp_path / "out"
+    done = run("pool", folder, "--size", "2", "--out", out)
+    assert done.returncode == 1
+    assert_one_line_errors(done.stderr)
+    errors = done.stderr.splitlines()
+    assert len(errors) == 1
+    assert "b.png" in errors[0]
+    assert "cannot read the image" in errors[0]
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.png"]
+    assert "wrote 2 of 3 images" in done.stdout
+
+
+def test_a_missing_input_is_reported_and_the_others_are_written(tmp_path: Path) -> None:
+    gray = save(tmp_path, "g.png", GRAY)
+    done = run("filter", tmp_path / "nope.png", gray, "--kernel", "box:2", "--out", tmp_path / "o")
+    assert done.returncode == 1
+    assert "nope.png: no such file or folder" in done.stderr
+    assert (tmp_path / "o" / "g.png").is_file()
+
+
+def test_existing_outputs_are_kept_without_force(tmp_path: Path) -> None:
+    gray = save(tmp_path / "in", "g.png", GRAY)
+    rgb = save(tmp_path / "in", "c.png", RGB)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "g.png").write_bytes(b"mine")
+    (out / "c.npy").write_bytes(b"mine too")
+    done = run("filter", gray, rgb, "--kernel", "emboss", "--out", out, "--raw")
+    assert done.returncode == 1
+    assert_one_line_errors(done.stderr)
+    assert "--force" in done.stderr
+    assert (out / "g.png").read_bytes() == b"mine"
+    assert (out / "c.npy").read_bytes() == b"mine too"
+    assert not (out / "g.npy").exists()  # nothing of a refused input is written
+    assert not (out / "c.png").exists()
+
+    done = run("filter", gray, rgb, "--kernel", "emboss", "--out", out, "--raw", "--force")
+    assert done.returncode == 0, done.stderr
+    assert decoded(out / "g.png").shape == GRAY.shape
+    assert np.load(out / "c.npy").shape == RGB.shape
+
+
+def test_inputs_are_never_overwritten_even_with_force(tmp_path: Path) -> None:
+    gray = save(tmp_path, "g.png", GRAY)
+    before = gray.read_bytes()
+    done = run("filter", "g.png", "--kernel", "sharpen", "--out", ".", "--force", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "is an input" in done.stderr
+    assert gray.read_bytes() == before
+
+
+def test_two_inputs_with_one_output_name(tmp_path: Path) -> None:
+    first = save(tmp_path / "a", "x.png", GRAY)
+    second = save(tmp_path / "b", "x.jpg", RGB)
+    done = run("pool", first, second, "--size", "2", "--out", tmp_path / "o")
+    assert done.returncode == 1
+    assert "would also be written for" in done.stderr
+    assert decoded(tmp_path / "o" / "x.png").ndim == 2  # the first one's
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["filter", "x.png", "--kernel", "blur", "--out", "o"], "--kernel must be one of"),
+        (["filter", "x.png", "--kernel", "gaussian:0", "--out", "o"], "size must be a positive"),
+        (["filter", "x.png", "--kernel", "missing.npy", "--out", "o"], "missing.npy: no such"),
+        (["filter", "x.png", "--kernel", "box", "--padding", "wide", "--out", "o"], "--padding"),
+        (["pool", "x.png", "--size", "0", "--out", "o"], "argument --size: expected a positive"),
+        (["pool", "x.png", "--out", "o"], "the following arguments are required: --size"),
+        (["demo", "--mnist", "missing.npz"], "cannot read missing.npz"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], words: str) -> None:
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert_one_line_errors(done.stderr)
+    assert words in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["filter"], ["pool"]])
+def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: stridedconv" in capsys.readouterr().out
+
+
+def test_help_through_the_console_entry_point() -> None:
+    done = run("filter", "--help")
+    assert done.returncode == 0
+    assert "--kernel NAME|FILE.npy" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["pool", "x.png", "--size", "2", "--out", "o"], "tqdm"),
+        (["filter", "x.png", "--kernel", "box", "--out", "o"], "PIL"),
+        (["demo", "--out", "o"], "matplotlib"),
+    ],
+)
+def test_a_missing_extra_names_the_extra(
+    args: list[str],
+    module: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
+    assert cli.main(args) == 2
+    assert capsys.readouterr().err == (
+        f"stridedconv {args[0]} needs the 'demo' extra ({module} is not installed): "
+        "pip install 'stridedconv[demo]'\n"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("sobel_x", kernels.sobel_x()),
+        ("Sobel_Y", kernels.sobel_y()),
+        ("prewitt:y", kernels.prewitt("y")),
+        ("laplacian:8", kernels.laplacian(diagonals=True)),
+        ("laplacian:4", kernels.laplacian()),
+        ("box:5", kernels.box(5)),
+        ("gaussian", kernels.gaussian()),
+        ("gaussian:7:1.5", kernels.gaussian(7, 1.5)),
+        ("sharpen", kernels.sharpen()),
+        ("emboss", kernels.emboss()),
+    ],
+)
+def test_kernel_specs(spec: str, expected: np.ndarray) -> None:
+    np.testing.assert_array_equal(cli.kernel_from_spec(spec), expected)
+
+
+def test_to_uint8_keeps_8_bit_ranges_and_stretches_others() -> None:
+    np.testing.assert_array_equal(cli.to_uint8(np.array([0.0, 127.6, 255.0])), [0, 128, 255])
+    np.testing.assert_array_equal(cli.to_uint8(np.array([-2.0, 0.0, 2.0])), [0, 128, 255])
+    np.testing.assert_array_equal(cli.to_uint8(np.array([300.0, 300.0])), [255, 255])
+    np.testing.assert_array_equal(cli.to_uint8(np.array([np.nan, 1.0])), [0, 1])
+
+
+def test_read_image_modes(tmp_path: Path) -> None:
+    rgba = np.dstack([RGB, np.full(RGB.shape[:2], 128, dtype=np.uint8)])
+    path = save(tmp_path, "rgba.png", rgba)
+    np.testing.assert_array_equal(cli.read_image(path), RGB)
+    path = save(tmp_path, "g16.png", GRAY.astype(np.uint16) * 200)
+    image = cli.read_image(path)
+    assert image.ndim == 2
+    np.testing.assert_array_equal(image, GRAY.astype(np.int64) * 200)
