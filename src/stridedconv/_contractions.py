@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -58,28 +58,39 @@ def im2col(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     out[...] = product.reshape(*positions, -1)
 
 
+def _sum_of_products(
+    parts: Iterator[Array], weights: Array, total: Array, staging: Staging, *, flat: bool
+) -> None:
+    """``total = sum(part @ weights[i])`` over the ``(positions.., K)`` views `parts`.
+
+    One BLAS call per part: a single matrix when `flat` (positions with uniform strides),
+    a stack of matrices otherwise; a scaled copy when ``K == 1``.
+    """
+    k, nc = weights.shape[-2:]
+    term = staging.scratch("term", total.shape, total.dtype)
+    for i, part in enumerate(parts):
+        dest = total if i == 0 else term
+        if k == 1:
+            np.multiply(part, weights[i, 0], out=dest)  # (.., 1) * (nc,)
+        elif flat:
+            np.matmul(part.reshape(-1, k), weights[i], out=dest.reshape(-1, nc))
+        else:
+            np.matmul(part, weights[i], out=dest)
+        if i:
+            np.add(total, term, out=total)
+
+
 def taps(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     """Accumulate one ``matmul`` (or scaled copy) per kernel tap over the merged windows."""
     d = weights.ndim - 2
     batch, (c, nc) = x.shape[0], weights.shape[-2:]
     win = staging.merged_windows(staging.stage(x, weights.dtype), batch)
-    positions = win.shape[:d]
-    total = staging.scratch("total", (*positions, nc), weights.dtype)
-    term = staging.scratch("term", (*positions, nc), weights.dtype)
+    total = staging.scratch("total", (*win.shape[:d], nc), weights.dtype)
+    every_tap = itertools.product(*map(range, weights.shape[:d]))
+    parts = (at_tap(win, tap) for tap in every_tap)  # (Q, J.., c)
     # With stride 1 the positions have uniform strides: one matrix, one BLAS call per tap.
     flat = all(s == 1 for s in staging.geometry.stride)
-    by_tap = weights.reshape(-1, c, nc)
-    for i, tap in enumerate(itertools.product(*map(range, weights.shape[:d]))):
-        x_tap = at_tap(win, tap)  # (Q, J.., c)
-        dest = total if i == 0 else term
-        if c == 1:
-            np.multiply(x_tap, by_tap[i, 0], out=dest)  # (Q, J.., 1) * (nc,)
-        elif flat:
-            np.matmul(x_tap.reshape(-1, c), by_tap[i], out=dest.reshape(-1, nc))
-        else:
-            np.matmul(x_tap, by_tap[i], out=dest)
-        if i:
-            np.add(total, term, out=total)
+    _sum_of_products(parts, weights.reshape(-1, c, nc), total, staging, flat=flat)
     out[...] = staging.crop(total, batch)
 
 
@@ -104,20 +115,13 @@ def rows(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     if d == 1:
         np.matmul(cols, by_row[0], out=total)
     else:
-        term = staging.scratch("term", (*positions, nc), weights.dtype)
         # (1, Q, J2..J{d-1}, k1..k{d-1}, Jd * width): windows over all axes but the last
         grid = cols.reshape(1, *lead, positions[-1] * width)
         win = window_view(grid, g.kernel[:-1], g.stride[:-1], g.dilation[:-1], positions[:-1])
-        flat = all(s == 1 for s in g.stride[:-1])  # then each tap is one matrix
-        for i, rest_tap in enumerate(itertools.product(*map(range, g.kernel[:-1]))):
-            x_tap = at_tap(win[0], rest_tap).reshape(*positions, width)
-            dest = total if i == 0 else term
-            if flat:
-                np.matmul(x_tap.reshape(-1, width), by_row[i], out=dest.reshape(-1, nc))
-            else:
-                np.matmul(x_tap, by_row[i], out=dest)
-            if i:
-                np.add(total, term, out=total)
+        rest_taps = itertools.product(*map(range, g.kernel[:-1]))
+        parts = (at_tap(win[0], tap).reshape(*positions, width) for tap in rest_taps)
+        flat = all(s == 1 for s in g.stride[:-1])
+        _sum_of_products(parts, by_row, total, staging, flat=flat)
     out[...] = staging.crop(total, batch)
 
 
