@@ -11,10 +11,6 @@ product, zero weights included, so NaN and inf propagate as IEEE arithmetic says
 - ``taps``: for each kernel tap, the merged window view at that tap is one
   ``(positions, c)`` strided matrix: ``matmul`` it with that tap's ``(c, nc)`` weights (a
   scaled copy when ``c == 1``) and accumulate; no copy of the windows.
-- ``rows``: the chunk's windows along the last axis copied into a
-  ``(positions, k_last * c)`` matrix (runs of ``k_last * c`` contiguous values), then one
-  BLAS ``matmul`` per tap of the other axes, accumulated: a third of im2col's copy for a
-  3x3 kernel, and BLAS calls with an inner dimension of ``k_last * c``.
 - ``planes``: the chunk staged channels first; one BLAS ``matmul`` contracts the channels
   and the taps of the last axis (an im2col along that axis only: ``k_last`` contiguous
   copies), then the shifted windows of the result are added over the other axes. For few
@@ -94,37 +90,6 @@ def taps(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     out[...] = staging.crop(total, batch)
 
 
-def rows(x: Array, staging: Staging, weights: Array, out: Array) -> None:
-    """im2col along the last axis only, then one GEMM per tap of the other axes."""
-    g = staging.geometry
-    d = weights.ndim - 2
-    batch, (c, nc) = x.shape[0], weights.shape[-2:]
-    k_last, width = g.kernel[-1], g.kernel[-1] * c
-    buffer = staging.stage(x, weights.dtype)  # (rows, P2..Pd, c)
-    positions = staging.positions(batch)  # (Q, J2..Jd)
-    # Positions along the last axis step uniformly through the buffer, row after row; all
-    # rows but the last slack row (they feed the windows of the other axes).
-    lead = (buffer.shape[0] - 1, *buffer.shape[1:-2]) if d > 1 else ()
-    n = math.prod(lead) * positions[-1] if d > 1 else positions[0]
-    pixels = buffer.reshape(1, -1, c)
-    along = window_view(pixels, (k_last,), g.stride[-1:], g.dilation[-1:], (n,))[0]
-    cols = staging.scratch("cols", (n, width), weights.dtype)
-    np.copyto(cols.reshape(n, k_last, c), along)  # copies runs of k_last * c values
-    by_row = weights.reshape(-1, width, nc)  # (rest taps, k_last * c, nc)
-    total = staging.scratch("total", (*positions, nc), weights.dtype)
-    if d == 1:
-        np.matmul(cols, by_row[0], out=total)
-    else:
-        # (1, Q, J2..J{d-1}, k1..k{d-1}, Jd * width): windows over all axes but the last
-        grid = cols.reshape(1, *lead, positions[-1] * width)
-        win = window_view(grid, g.kernel[:-1], g.stride[:-1], g.dilation[:-1], positions[:-1])
-        rest_taps = itertools.product(*map(range, g.kernel[:-1]))
-        parts = (at_tap(win[0], tap).reshape(*positions, width) for tap in rest_taps)
-        flat = all(s == 1 for s in g.stride[:-1])
-        _sum_of_products(parts, by_row, total, staging, flat=flat)
-    out[...] = staging.crop(total, batch)
-
-
 def planes(x: Array, staging: Staging, weights: Array, out: Array) -> None:
     """One GEMM over channels and last-axis taps, then add the shifted windows of the rest."""
     g = staging.geometry
@@ -171,5 +136,4 @@ CONTRACTIONS: dict[str, Contraction] = {
     "im2col": im2col,
     "taps": taps,
     "planes": planes,
-    "rows": rows,
 }

@@ -158,7 +158,6 @@ def _conv_bytes_per_image(strategy: str, staging: Staging, kernels: Array, items
     per_pixel = {
         "taps": c + 2 * nc,
         "planes": c * (1 + last_taps) + taps // last_taps * nc + nc,
-        "rows": c * (1 + last_taps) + 2 * nc,
         "im2col": c + (taps * c + nc) * outputs / max(pixels, 1),
         "einsum": c + nc,
     }[strategy]
