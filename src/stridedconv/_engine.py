@@ -109,9 +109,11 @@ def _for_each_chunk(
 ) -> None:
     """Call ``work(chunk, staging)`` for every chunk of `m` images; each thread has its own
     `Staging` (buffers are reused from chunk to chunk, never shared between threads)."""
-    step = max(1, CHUNK_BYTES // max(bytes_per_image, 1))
-    chunks = [slice(start, min(start + step, m)) for start in range(0, m, step)]
     threads = int(forced_strategy("threads") or THREADS) if parallel else 1
+    step = max(1, CHUNK_BYTES // max(bytes_per_image, 1))
+    if threads > 1:  # at least 4 chunks a thread, so that no thread waits long for another
+        step = min(step, max(1, -(-m // (4 * threads))))
+    chunks = [slice(start, min(start + step, m)) for start in range(0, m, step)]
     threads = min(threads, len(chunks))
     if threads <= 1:
         for chunk in chunks:
