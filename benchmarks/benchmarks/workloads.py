@@ -62,7 +62,7 @@ class Workload:
         if dtype == "uint8":
             images = rng.integers(0, 256, size=self.shape, dtype=np.uint8)
         else:
-            images = rng.random(self.shape, dtype=np.float64).astype(dtype)
+            images = rng.random(self.shape, dtype=dtype)  # no float64 temporary: peakmem
         kernel_dtype = "float32" if dtype == "uint8" else dtype
         if self.values is not None:
             kernel = self.values.astype(kernel_dtype)
