@@ -14,6 +14,7 @@ complex numbers), which keeps the loops fast enough for property tests.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -219,3 +220,123 @@ def _reduce(values: list[Any], mode: str, how: str, count: int) -> Any:
     if how == "int":
         return sum(values) / count  # int / int: correctly rounded
     return _float_sum(values) / count
+
+
+# --- N-d convolution --------------------------------------------------------------------
+
+#: `np.pad` modes of the padding modes of PyTorch (and of `stridedconv.conv`).
+NP_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def conv_pads(
+    shape: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    padding: Any,
+) -> tuple[tuple[int, int], ...]:
+    """``(before, after)`` per spatial axis for a `conv` padding argument.
+
+    'valid', 'same' (TF/JAX SAME on the dilated extent), 'full' (extent - 1 on both sides),
+    an int, d ints or d (before, after) pairs (an int in place of a pair: both sides).
+    """
+    spans = [(k - 1) * dil + 1 for k, dil in zip(kernel, dilation, strict=True)]
+    if padding == "valid":
+        return tuple((0, 0) for _ in shape)
+    if padding == "same":
+        return tuple(pad_same(n, span, s) for n, span, s in zip(shape, spans, stride, strict=True))
+    if padding == "full":
+        return tuple((span - 1, span - 1) for span in spans)
+    if isinstance(padding, int):
+        return tuple((padding, padding) for _ in shape)
+    pairs = []
+    for item in padding:
+        if isinstance(item, int):
+            pairs.append((item, item))
+        else:
+            before, after = item
+            pairs.append((int(before), int(after)))
+    return tuple(pairs)
+
+
+def _as_objects(array: np.ndarray, how: str, *, absolute: bool) -> np.ndarray:
+    """`array` as an object array of exact Python ints, floats or complex numbers."""
+    values = [_scalar(value, how) for value in array.ravel().tolist()]
+    if absolute:
+        values = [abs(value) for value in values]
+    flat = np.empty(len(values), dtype=object)
+    flat[:] = values
+    return flat.reshape(array.shape)
+
+
+def correlate_nd(
+    x: np.ndarray,
+    kernels: np.ndarray,
+    *,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    pads: tuple[tuple[int, int], ...],
+    padding_mode: str = "zeros",
+    groups: int = 1,
+    bias: np.ndarray | None = None,
+    absolute: bool = False,
+) -> np.ndarray:
+    """Grouped, dilated cross-correlation of ``(m, s1..sd, c)`` with ``(k1..kd, c//g, nc)``.
+
+    ``out[n, i.., f] = bias[f] + sum(kernels[a.., ch, f] * padded[n, i*s + a*dil.., g*cg + ch])``
+    with ``g = f // (nc // groups)``, ``cg = c // groups``, `padded` made with `np.pad` in
+    the mode of `padding_mode` (PyTorch's names). One explicit loop over output positions,
+    output channels, taps and channels. With `absolute`, the sum of magnitudes of the same
+    terms (the scale of rounding errors), in float64 for non-integers.
+
+    Returns an object array of Python ints for integer and bool inputs (bias included),
+    float64 for float inputs (the fsum of the products) and complex128 for complex inputs.
+    """
+    d = kernels.ndim - 2
+    inputs = (x, kernels) if bias is None else (x, kernels, bias)
+    how = kind(*inputs)
+    xs = _as_objects(x, how, absolute=absolute)
+    ks = _as_objects(kernels, how, absolute=absolute)
+    bs = None if bias is None else _as_objects(bias, how, absolute=absolute)
+    if absolute and how == "complex":
+        how = "float"
+    widths = ((0, 0), *pads, (0, 0))
+    if padding_mode == "zeros":
+        # Explicitly: np.pad would fill an object array with NumPy int64 zeros, whose
+        # products with big Python ints overflow.
+        padded = np.full(
+            tuple(n + b + a for n, (b, a) in zip(xs.shape, widths, strict=True)),
+            _scalar(0, how),
+            dtype=object,
+        )
+        padded[tuple(slice(b, b + n) for n, (b, _) in zip(xs.shape, widths, strict=True))] = xs
+    else:
+        padded = np.pad(xs, widths, mode=NP_PAD_MODES[padding_mode])
+    m, c, nc = x.shape[0], x.shape[-1], kernels.shape[-1]
+    cg, ng = c // groups, nc // groups
+    assert kernels.shape[-2] == cg, (x.shape, kernels.shape, groups)
+    kernel = kernels.shape[:d]
+    spans = [(k - 1) * dil + 1 for k, dil in zip(kernel, dilation, strict=True)]
+    out_shape = tuple(
+        (n - span) // s + 1 for n, span, s in zip(padded.shape[1:-1], spans, stride, strict=True)
+    )
+    assert all(o >= 1 for o in out_shape), "the kernel must fit in the padded input"
+    taps = list(itertools.product(*(range(k) for k in kernel)))
+    add = _summer(how)
+    out = np.empty((m, *out_shape, nc), dtype=_result_dtype(how))
+    for n in range(m):
+        for position in itertools.product(*(range(o) for o in out_shape)):
+            for f in range(nc):
+                g = f // ng
+                terms = []
+                for tap in taps:
+                    at = tuple(
+                        i * s + a * dil
+                        for i, s, a, dil in zip(position, stride, tap, dilation, strict=True)
+                    )
+                    for ch in range(cg):
+                        terms.append(ks[(*tap, ch, f)] * padded[(n, *at, g * cg + ch)])
+                if bs is not None:
+                    terms.append(bs[f])
+                out[(n, *position, f)] = add(terms)
+    return out

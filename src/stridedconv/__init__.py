@@ -2,9 +2,11 @@
 
 Every operation takes a read-only `windows` view of the batch, of shape
 ``(m, h', w', kh, kw, c)``, and contracts it with the kernels (convolution) or reduces its
-window axes (pooling). Batches are batch first and channels last.
+window axes (pooling). Batches are batch first and channels last; `conv`, the general N-d
+convolution, also takes channels first.
 """
 
+from ._conv import conv
 from ._convolution import (
     convolve,
     convolve_channels,
@@ -17,6 +19,7 @@ from ._pooling import pool
 from ._windows import windows
 
 __all__ = [
+    "conv",
     "convolve",
     "convolve_channels",
     "convolve_grayscale",

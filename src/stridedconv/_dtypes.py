@@ -117,12 +117,17 @@ def _sum_bound(x: Array, weight: int) -> int:
     return bound
 
 
-def conv_plan(x: Array, kernels: Array, force: str | None = None) -> Plan:
-    """Dtypes for cross-correlating `x` with `kernels` of shape ``(..., nc)``."""
-    if not (is_exact_integer(x.dtype) and is_exact_integer(kernels.dtype)):
-        return float_plan(np.result_type(x, kernels))
+def conv_plan(
+    x: Array, kernels: Array, force: str | None = None, bias: Array | None = None
+) -> Plan:
+    """Dtypes for cross-correlating `x` with `kernels` of shape ``(..., nc)``, then adding
+    `bias` (if any) of shape ``(nc,)``: exact only when every one of them is exact."""
+    inputs = (x, kernels) if bias is None else (x, kernels, bias)
+    if not all(is_exact_integer(array.dtype) for array in inputs):
+        return float_plan(np.result_type(*inputs))
     weight = abs_sum(kernels.reshape(-1, kernels.shape[-1]), axis=0)
-    return integer_plan(_sum_bound(x, weight), np.dtype(np.int64), force)
+    bound = _sum_bound(x, weight) + (0 if bias is None else max_abs(bias))
+    return integer_plan(bound, np.dtype(np.int64), force)
 
 
 def mean_plan(x: Array, count: int, force: str | None = None) -> Plan:

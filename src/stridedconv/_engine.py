@@ -166,8 +166,20 @@ def _conv_bytes_per_image(strategy: str, staging: Staging, kernels: Array, items
     return int(pixels * per_pixel * itemsize)
 
 
-def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array:
-    """Cross-correlate a batch with a bank of kernels.
+def _bias_values(bias: Array, out: Array, plan: Plan) -> Array:
+    """`bias` in the dtype it is added in: exact Python ints for an object result, the
+    compute dtype for floats (float16 results get their bias before their one rounding)."""
+    if out.dtype.kind == "O":
+        return np.array([int(value) for value in bias.flat], dtype=object)
+    if out.dtype.kind in "fc":
+        return bias.astype(plan.compute)
+    return bias.astype(out.dtype)  # exact: `conv_plan` bounds the sum with the bias
+
+
+def correlate(
+    x: Array, kernels: Array, geometry: Geometry, plan: Plan, *, bias: Array | None = None
+) -> Array:
+    """Cross-correlate a batch with a bank of kernels, then add `bias` if given.
 
     Parameters
     ----------
@@ -176,7 +188,9 @@ def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array
     geometry : Geometry
         Padding, stride and output size of the `d` spatial axes.
     plan : Plan
-        Compute and result dtypes.
+        Compute and result dtypes (from `conv_plan`, given the bias when there is one).
+    bias : ndarray, shape (nc,), optional
+        Added to every output position.
 
     Returns
     -------
@@ -193,9 +207,21 @@ def correlate(x: Array, kernels: Array, geometry: Geometry, plan: Plan) -> Array
     contract = CONTRACTIONS[strategy]
     staging = Staging(geometry)
     per_image = _conv_bytes_per_image(strategy, staging, kernels, plan.compute.itemsize)
+    shift = None if bias is None else _bias_values(bias, out, plan)
+    # A float result narrower than its compute dtype (float16) gets its bias before rounding.
+    widen = shift is not None and out.dtype.kind in "fc" and plan.compute != out.dtype
 
     def work(chunk: slice, staging: Staging) -> None:
-        contract(x[chunk], staging, weights, out[chunk])
+        dest = out[chunk]
+        if shift is None:
+            contract(x[chunk], staging, weights, dest)
+        elif widen:
+            total = staging.scratch("biased", dest.shape, plan.compute)
+            contract(x[chunk], staging, weights, total)
+            np.add(total, shift, out=dest)
+        else:
+            contract(x[chunk], staging, weights, dest)
+            np.add(dest, shift, out=dest)
 
     # IEEE semantics without warnings: the windows that straddle two images (computed, then
     # dropped) must not warn about values the caller never sees.

@@ -8,6 +8,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+#: How padding is filled, with the meaning of PyTorch's padding modes: zeros, the input
+#: mirrored without repeating the edge, the edge repeated, or the input wrapped around.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
 
 @dataclass(frozen=True)
 class Geometry:
@@ -26,9 +30,11 @@ class Geometry:
     dilation : tuple of int
         Step between neighbouring taps of one window.
     pad : tuple of (int, int)
-        Zeros added before and after each axis.
+        Samples added before and after each axis.
     out_shape : tuple of int
         Number of window positions along each axis.
+    padding_mode : str
+        What the padding holds: one of `PADDING_MODES`, zeros by default.
     """
 
     in_shape: tuple[int, ...]
@@ -37,6 +43,7 @@ class Geometry:
     dilation: tuple[int, ...]
     pad: tuple[tuple[int, int], ...]
     out_shape: tuple[int, ...]
+    padding_mode: str = "zeros"
 
     @property
     def padded_shape(self) -> tuple[int, ...]:
@@ -82,15 +89,21 @@ def make_geometry(
     padding: str | tuple[tuple[int, int], ...],
     *,
     dilation: tuple[int, ...] | None = None,
+    padding_mode: str = "zeros",
     kernel_name: str = "kernel",
     input_name: str = "images",
 ) -> Geometry:
     """Describe a sliding window over `in_shape` after `padding` (as `padding_spec` returns it).
 
+    `padding` is ``'same'`` (the TensorFlow/JAX SAME rule), ``'valid'`` (none), ``'full'``
+    (``extent - 1`` samples on both sides: every window that overlaps the input) or one
+    ``(before, after)`` pair per axis. `padding_mode` is one of `PADDING_MODES`.
+
     Raises
     ------
     ValueError
-        When the window does not fit in the padded input along some axis.
+        When the window does not fit in the padded input along some axis, and when
+        `padding_mode` cannot fill the padding of an axis (see `check_padding_mode`).
     """
     dilation = dilation or (1,) * len(kernel)
     spans = tuple(extent(k, d) for k, d in zip(kernel, dilation, strict=True))
@@ -102,7 +115,12 @@ def make_geometry(
         # ceil(n / s) by definition: an empty axis gives an empty output, never an error.
         out = tuple(-(-n // s) for n, s in zip(in_shape, stride, strict=True))
     else:
-        pad = ((0, 0),) * len(kernel) if isinstance(padding, str) else padding
+        if padding == "full":
+            pad = tuple((span - 1, span - 1) for span in spans)
+        elif isinstance(padding, str):
+            pad = ((0, 0),) * len(kernel)
+        else:
+            pad = padding
         padded = tuple(n + b + a for n, (b, a) in zip(in_shape, pad, strict=True))
         if any(span > n for span, n in zip(spans, padded, strict=True)):
             msg = (
@@ -112,4 +130,38 @@ def make_geometry(
             )
             raise ValueError(msg)
         out = tuple((n - span) // s + 1 for n, span, s in zip(padded, spans, stride, strict=True))
-    return Geometry(in_shape, kernel, stride, dilation, pad, out)
+    check_padding_mode(in_shape, pad, padding_mode)
+    return Geometry(in_shape, kernel, stride, dilation, pad, out, padding_mode)
+
+
+def check_padding_mode(
+    in_shape: tuple[int, ...], pad: tuple[tuple[int, int], ...], padding_mode: str
+) -> None:
+    """Check that `padding_mode` can fill `pad` from an input of spatial shape `in_shape`.
+
+    ``'reflect'`` mirrors the input without repeating its edge, so each side pads less than
+    the axis size (as in PyTorch); ``'replicate'`` and ``'circular'`` need a non-empty axis
+    to copy from (``'circular'`` wraps around as often as the padding needs).
+
+    Raises
+    ------
+    ValueError
+        Naming the padding, the axis, its size and the mode.
+    """
+    if padding_mode == "zeros":
+        return
+    for axis, (n, (before, after)) in enumerate(zip(in_shape, pad, strict=True)):
+        widest = max(before, after)
+        if widest and padding_mode == "reflect" and widest >= n:
+            msg = (
+                f"padding {(before, after)} of spatial axis {axis} is too large for "
+                f"padding_mode='reflect' on an axis of size {n}: each side must be less than "
+                "the axis size"
+            )
+            raise ValueError(msg)
+        if widest and n == 0:
+            msg = (
+                f"padding {(before, after)} of spatial axis {axis} cannot be filled with "
+                f"padding_mode={padding_mode!r}: the axis has size 0"
+            )
+            raise ValueError(msg)

@@ -1,4 +1,4 @@
-"""Chunk buffers: a slice of the batch, zero-padded, in the compute dtype, images stacked.
+"""Chunk buffers: a slice of the batch, padded, in the compute dtype, images stacked.
 
 A staged chunk of `b` images is one C-contiguous buffer of shape
 ``(b * P1 + tail, P2, ..., Pd, c)`` (or channels first, ``(c, b * P1 + tail, P2, ..., Pd)``),
@@ -10,21 +10,35 @@ matrix of ``positions x c``, so one BLAS call or one ufunc call covers the whole
 straddling windows are computed and then dropped by `crop`; they cost
 ``P1 * P2 / (o1 * o2)`` times the useful work, about 1.2x for a 3x3 kernel on 28x28 images.
 
-A `Staging` lives for one call and keeps its buffers from chunk to chunk: allocating them
-afresh for every chunk costs more than the arithmetic (each large allocation is a new
-``mmap`` whose pages the kernel faults in and zeroes again).
+A `Staging` lives for one call and keeps its buffers from chunk to chunk, and each thread
+keeps buffers of up to `KEEP_BYTES` from call to call: allocating them afresh costs more than
+the arithmetic (each large allocation is a new ``mmap`` whose pages the kernel faults in and
+zeroes again). A buffer is only reused as padded where it was padded for the same geometry.
+
+Zero padding, the default, costs nothing per chunk: the buffer is zeroed once and each chunk
+overwrites the interiors only. The other padding modes (`PADDING_MODES`) pad each chunk with
+`np.pad` and copy the padded images whole.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import threading
+from typing import Literal
 
 import numpy as np
 
 from ._geometry import Geometry, extent
 from ._typing import Array
 from ._windows import window_view
+
+#: `np.pad` modes of the padding modes other than zeros (PyTorch's names).
+NP_PAD_MODES: dict[str, Literal["reflect", "edge", "wrap"]] = {
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}
 
 
 @functools.lru_cache(maxsize=256)
@@ -35,6 +49,18 @@ def _layout(geometry: Geometry) -> tuple[tuple[int, ...], int]:
     )
     # Windows may run on past the last image by one window and one row of carry.
     return sizes, extent(geometry.kernel[0], geometry.dilation[0]) + 1
+
+
+#: Scratch arrays up to this size stay with their thread between calls: a call on a small
+#: batch would otherwise pay for fresh pages (an mmap, page faults, zeroing) every time.
+KEEP_BYTES = 16 * 2**20
+_kept = threading.local()
+
+
+def _kept_arrays() -> dict[str, tuple[Array, object]]:
+    """This thread's scratch arrays, kept from call to call."""
+    arrays: dict[str, tuple[Array, object]] = _kept.__dict__.setdefault("arrays", {})
+    return arrays
 
 
 class Staging:
@@ -49,7 +75,7 @@ class Staging:
     def __init__(self, geometry: Geometry) -> None:
         self.geometry = geometry
         self.sizes, self.tail = _layout(geometry)
-        self._scratch: dict[str, tuple[Array, tuple[int, ...]]] = {}
+        self._scratch: dict[str, tuple[Array, object]] = {}
 
     def scratch(self, name: str, shape: tuple[int, ...], dtype: np.dtype[np.generic]) -> Array:
         """An uninitialised array that later calls with the same `name` may reuse."""
@@ -60,12 +86,15 @@ class Staging:
     ) -> tuple[Array, bool]:
         """A reused array and whether it had exactly this shape and dtype last time."""
         size = math.prod(shape)
-        flat, last_shape = self._scratch.get(name, (None, ()))
+        key = (shape, self.geometry)  # the same layout: pads where they were last time
+        small = size * dtype.itemsize <= KEEP_BYTES
+        arrays = _kept_arrays() if small else self._scratch
+        flat, last_key = arrays.get(name, (None, None))
         if flat is None or flat.size < size or flat.dtype != dtype:
             flat = np.empty(size, dtype)
-            last_shape = ()
-        self._scratch[name] = (flat, shape)
-        return flat[:size].reshape(shape), last_shape == shape
+            last_key = None
+        arrays[name] = (flat, key)
+        return flat[:size].reshape(shape), last_key == key
 
     def positions(self, batch: int) -> tuple[int, ...]:
         """Window positions of a merged chunk of `batch` images, per axis."""
@@ -82,17 +111,23 @@ class Staging:
     def stage(
         self, x: Array, dtype: np.dtype[np.generic], *, channels_first: bool = False
     ) -> Array:
-        """Copy a chunk ``(b, n1..nd, c)`` into the zero-padded buffer, cast to `dtype`."""
+        """Copy a chunk ``(b, n1..nd, c)`` into the padded buffer, cast to `dtype`."""
         b, c = x.shape[0], x.shape[-1]
         rows = b * self.sizes[0] + self.tail
         shape = (c, rows, *self.sizes[1:]) if channels_first else (rows, *self.sizes[1:], c)
         buffer, same_layout = self._take("stage", shape, dtype)
         if not same_layout:
             buffer.fill(0)  # later chunks of this layout only overwrite the interiors
-        interior: tuple[slice, ...] = tuple(
-            slice(before, before + n)
-            for (before, _), n in zip(self.geometry.pad, self.geometry.in_shape, strict=True)
-        )
+        g = self.geometry
+        interior: tuple[slice, ...]
+        if g.padding_mode != "zeros" and g.is_padded:
+            # The padding depends on the values: pad the chunk itself, then copy it whole.
+            x = np.pad(x, ((0, 0), *g.pad, (0, 0)), mode=NP_PAD_MODES[g.padding_mode])
+            interior = tuple(slice(0, n) for n in g.padded_shape)
+        else:
+            interior = tuple(
+                slice(before, before + n) for (before, _), n in zip(g.pad, g.in_shape, strict=True)
+            )
         if channels_first:
             images = buffer[:, : b * self.sizes[0]].reshape(c, b, *self.sizes)
             # Channel by channel: a copy whose inner loop runs along rows, not channels.

@@ -11,5 +11,13 @@ IntOrPair = int | tuple[int, int]
 #: 'same' (TensorFlow/JAX SAME rule), 'valid' (no padding) or zeros per side of each axis.
 Padding = Literal["same", "valid"] | int | tuple[int, int]
 PoolMode = Literal["max", "avg"]
+#: One positive int for every spatial axis of an N-d operation, or one int per axis.
+IntOrTuple = int | tuple[int, ...]
+#: `conv` padding: a word, one int for every axis, one int per axis, or one (before, after)
+#: pair per axis.
+ConvPadding = Literal["valid", "same", "full"] | int | tuple[int, ...] | tuple[tuple[int, int], ...]
+#: How `conv` fills its padding, with the meaning of PyTorch's padding modes.
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+DataFormat = Literal["channels_last", "channels_first"]
 ArrayLike = npt.ArrayLike
 Array = npt.NDArray[Any]

@@ -91,29 +91,79 @@ def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int
     return result
 
 
+def positive_int(value: object, name: str) -> int:
+    """`value` as an int of at least 1 (bools are refused, as in `int_tuple`)."""
+    if not _is_int(value):
+        msg = f"{name} must be a positive int, got {value!r}"
+        raise TypeError(msg)
+    number: int = int(value)  # type: ignore[call-overload]
+    if number < 1:
+        msg = f"{name} must be a positive int, got {value!r}"
+        raise ValueError(msg)
+    return number
+
+
+def one_of(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """Check that `value` is one of the words `choices` (case-sensitive)."""
+    if not isinstance(value, str) or value not in choices:
+        msg = f"{name} must be one of {choices}, got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
 PAD_WORDS = ("same", "valid")
 
 
-def padding_spec(value: object, ndim: int) -> str | tuple[tuple[int, int], ...]:
-    """Normalize `padding` to ``'same'``, ``'valid'`` or one ``(before, after)`` pair per axis.
+def _is_sequence(value: object) -> bool:
+    return isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str)
 
-    An int or a sequence of `ndim` ints pads each axis symmetrically.
+
+def _holds_pairs(value: object) -> bool:
+    """Whether `value` is a sequence of per-axis paddings, not of ints."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 2
+    return isinstance(value, Sequence) and any(map(_is_sequence, value))
+
+
+def padding_spec(
+    value: object, ndim: int, *, words: tuple[str, ...] = PAD_WORDS, pairs: bool = False
+) -> str | tuple[tuple[int, int], ...]:
+    """Normalize `padding` to one of `words` or one ``(before, after)`` pair per axis.
+
+    An int or a sequence of `ndim` ints pads each axis symmetrically. With `pairs`, a
+    sequence of `ndim` ``(before, after)`` pairs pads each axis as it says (an int in place
+    of a pair pads that axis symmetrically).
     """
+    quoted = ", ".join(repr(word) for word in words)
     if isinstance(value, str):
         word = value.lower()  # TensorFlow users write 'SAME' and 'VALID'
-        if word not in PAD_WORDS:
+        if word not in words:
             msg = (
-                f"padding must be 'same', 'valid' or {ndim} non-negative ints, "
+                f"padding must be {quoted} or {ndim} non-negative ints, "
                 f"got the unknown word {value!r}"
             )
             raise ValueError(msg)
         return word
+    expected = f"{quoted}, an int or a sequence of {ndim} non-negative ints"
+    if pairs:
+        expected += f" or of {ndim} (before, after) pairs of them"
+    msg = f"padding must be {expected}, got {value!r}"
+    if pairs and _holds_pairs(value):
+        assert isinstance(value, (Sequence, np.ndarray))
+        if len(value) != ndim:
+            raise ValueError(msg)
+        try:
+            return tuple(_pair(item) for item in value)
+        except (TypeError, ValueError) as error:
+            raise type(error)(msg) from None
     try:
         amounts = int_tuple(value, "padding", ndim, minimum=0)
     except (TypeError, ValueError) as error:
-        msg = (
-            f"padding must be 'same', 'valid', an int or a sequence of {ndim} "
-            f"non-negative ints, got {value!r}"
-        )
         raise type(error)(msg) from None
     return tuple((amount, amount) for amount in amounts)
+
+
+def _pair(item: object) -> tuple[int, int]:
+    """One axis of padding: an int (both sides) or a (before, after) pair of them."""
+    before, after = int_tuple(item, "padding", 2, minimum=0)
+    return before, after
