@@ -12,16 +12,7 @@ from hypothesis import strategies as st
 import stridedconv as sc
 from stridedconv import kernels
 
-FIXED: dict[str, Callable[[], np.ndarray]] = {
-    "sobel_x": kernels.sobel_x,
-    "sobel_y": kernels.sobel_y,
-    "prewitt": kernels.prewitt,
-    "laplacian": kernels.laplacian,
-    "box": kernels.box,
-    "gaussian": kernels.gaussian,
-    "sharpen": kernels.sharpen,
-    "emboss": kernels.emboss,
-}
+FIXED = kernels.BY_NAME
 DERIVATIVES = [kernels.sobel_x, kernels.sobel_y, kernels.prewitt, lambda: kernels.prewitt("y")]
 SUM_TO_ONE = [kernels.box, kernels.gaussian, kernels.sharpen, kernels.emboss]
 

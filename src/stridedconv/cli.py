@@ -55,16 +55,7 @@ EXTRA_HINT = "pip install 'stridedconv[demo]'"
 #: The files a folder given as input contributes (by suffix, case-insensitive).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 #: The names ``--kernel`` accepts and the functions of `stridedconv.kernels` they call.
-KERNEL_NAMES: dict[str, Callable[..., Array]] = {
-    "sobel_x": kernels.sobel_x,
-    "sobel_y": kernels.sobel_y,
-    "prewitt": kernels.prewitt,
-    "laplacian": kernels.laplacian,
-    "box": kernels.box,
-    "gaussian": kernels.gaussian,
-    "sharpen": kernels.sharpen,
-    "emboss": kernels.emboss,
-}
+KERNEL_NAMES = kernels.BY_NAME
 _KERNEL_HELP = (
     "a named kernel: sobel_x, sobel_y, prewitt[:x|y], laplacian[:4|8], box[:SIZE], "
     "gaussian[:SIZE[:SIGMA]], sharpen, emboss (defaults: box 3, gaussian 5 with sigma 1); or "

@@ -27,6 +27,7 @@ array([[8., 8., 8., 8.],
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -278,3 +279,16 @@ def emboss() -> Array:
            [ 0.,  1.,  2.]])
     """
     return _kernel([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
+
+
+#: Every named kernel by its name, for the command line and for tests.
+BY_NAME: dict[str, Callable[..., Array]] = {
+    "sobel_x": sobel_x,
+    "sobel_y": sobel_y,
+    "prewitt": prewitt,
+    "laplacian": laplacian,
+    "box": box,
+    "gaussian": gaussian,
+    "sharpen": sharpen,
+    "emboss": emboss,
+}
