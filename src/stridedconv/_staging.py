@@ -104,10 +104,6 @@ class Staging:
             *(n // s for n, s in zip(self.sizes[1:], stride[1:], strict=True)),
         )
 
-    def image_bytes(self, channels: int, itemsize: int) -> int:
-        """Bytes one image takes in a staged buffer."""
-        return math.prod(self.sizes) * channels * itemsize
-
     def stage(
         self, x: Array, dtype: np.dtype[np.generic], *, channels_first: bool = False
     ) -> Array:
