@@ -340,3 +340,104 @@ def correlate_nd(
                     terms.append(bs[f])
                 out[(n, *position, f)] = add(terms)
     return out
+
+
+# --- N-d pooling ------------------------------------------------------------------------
+
+
+def pool_out_size(
+    n: int, before: int, after: int, k: int, s: int, dil: int, ceil_mode: bool
+) -> int:
+    """Windows along an axis, by PyTorch's rule: with `ceil_mode` the count rounds up, less
+    one when the last window would start after the input and its leading padding."""
+    span = n + before + after - ((k - 1) * dil + 1)
+    if not ceil_mode:
+        return span // s + 1
+    out = -(-span // s) + 1  # ceil, for negative spans too
+    if (out - 1) * s >= n + before:
+        out -= 1
+    return out
+
+
+def pool_nd(
+    x: np.ndarray,
+    window: tuple[int, ...],
+    stride: tuple[int, ...],
+    mode: str,
+    *,
+    dilation: tuple[int, ...],
+    pads: tuple[tuple[int, int], ...],
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> np.ndarray:
+    """'max', 'min', 'sum' or 'avg' of every window of ``(m, s1..sd, c)``, per channel.
+
+    Each window's taps are listed in input coordinates; only those inside the input hold
+    values (padding is never selected by max/min and adds nothing to a sum). 'avg' divides
+    by the taps inside the input, plus those inside the padding with `count_include_pad`.
+    A window with no value gives -inf/+inf for max/min of floats, the dtype's lowest/highest
+    value for integers, and NaN for a mean of nothing.
+
+    'max'/'min' return ``x.dtype``; 'sum' an object array of Python ints for integer and
+    bool inputs, float64 (fsum) for floats, complex128 for complex; 'avg' float64 (integers:
+    exact sum / count, correctly rounded), complex128 for complex.
+    """
+    d = len(window)
+    how = kind(x)
+    values = _as_objects(x, how, absolute=False)
+    sizes = x.shape[1 : 1 + d]
+    outs = [
+        pool_out_size(n, b, a, k, s, dil, ceil_mode)
+        for n, (b, a), k, s, dil in zip(sizes, pads, window, stride, dilation, strict=True)
+    ]
+    assert all(o >= 1 for o in outs), "the window must fit"
+    m, c = x.shape[0], x.shape[-1]
+    if mode in ("max", "min"):
+        out = np.empty((m, *outs, c), dtype=x.dtype)
+    elif mode == "sum":
+        out = np.empty((m, *outs, c), dtype=_result_dtype(how))
+    else:
+        out = np.empty((m, *outs, c), dtype=np.complex128 if how == "complex" else np.float64)
+    for position in itertools.product(*(range(o) for o in outs)):
+        taps = list(
+            itertools.product(
+                *(
+                    [i * s - b + j * dil for j in range(k)]
+                    for i, s, (b, _), k, dil in zip(
+                        position, stride, pads, window, dilation, strict=True
+                    )
+                )
+            )
+        )
+        inside = [t for t in taps if all(0 <= v < n for v, n in zip(t, sizes, strict=True))]
+        in_padding = [
+            t
+            for t in taps
+            if all(-b <= v < n + a for v, n, (b, a) in zip(t, sizes, pads, strict=True))
+        ]
+        count = len(in_padding) if count_include_pad else len(inside)
+        for n_ in range(m):
+            for ch in range(c):
+                items = [values[(n_, *t, ch)] for t in inside]
+                out[(n_, *position, ch)] = _pool_one(items, mode, how, count, x.dtype)
+    return out
+
+
+def _pool_one(items: list[Any], mode: str, how: str, count: int, dtype: np.dtype) -> Any:
+    if mode in ("max", "min"):
+        if how == "float" and any(math.isnan(v) for v in items):
+            return math.nan
+        if not items:
+            if dtype.kind == "b":
+                return mode == "min"
+            if dtype.kind == "f":
+                return -math.inf if mode == "max" else math.inf
+            info = np.iinfo(dtype)
+            return int(info.min) if mode == "max" else int(info.max)
+        return max(items) if mode == "max" else min(items)
+    total = _summer(how)(items) if items else _scalar(0, how)
+    if mode == "sum":
+        return total
+    if count == 0:
+        return math.nan
+    return total / count  # int / int: correctly rounded

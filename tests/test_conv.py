@@ -394,13 +394,13 @@ PADDING_EXPECTED = (
         (
             {"x": X[0]},
             ValueError,
-            r"x must be a 4-D array of shape \(m, s1, s2, c\) for kernels of 2 spatial axes, "
+            r"x must be a 4-D array of shape \(m, h, w, c\) for kernels of 2 spatial axes, "
             r"got shape \(6, 6, 4\)",
         ),
         (
             {"x": X[0], "data_format": "channels_first"},
             ValueError,
-            r"x must be a 4-D array of shape \(m, c, s1, s2\)",
+            r"x must be a 4-D array of shape \(m, c, h, w\)",
         ),
         (
             {"kernels": np.ones((3, 3, 2, 3)), "groups": 2},

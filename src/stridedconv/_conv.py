@@ -13,7 +13,9 @@ from ._engine import correlate, forced_strategy
 from ._geometry import PADDING_MODES, make_geometry
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PaddingMode
 from ._validation import (
+    DATA_FORMATS,
     as_numeric_array,
+    batch_layout,
     check_nonempty_axes,
     int_tuple,
     one_of,
@@ -23,13 +25,6 @@ from ._validation import (
 
 #: The padding words of `conv`.
 CONV_PAD_WORDS = ("valid", "same", "full")
-DATA_FORMATS = ("channels_last", "channels_first")
-
-
-def _layout(d: int, channels_first: bool) -> str:
-    """``(m, s1, ..., sd, c)`` or ``(m, c, s1, ..., sd)`` spelled out for `d` axes."""
-    spatial = ", ".join(f"s{i}" for i in range(1, d + 1))
-    return f"(m, c, {spatial})" if channels_first else f"(m, {spatial}, c)"
 
 
 def conv(
@@ -164,7 +159,7 @@ def conv(
     mode = one_of(padding_mode, "padding_mode", PADDING_MODES)
     if x.ndim != d + 2:
         msg = (
-            f"x must be a {d + 2}-D array of shape {_layout(d, channels_first)} for kernels "
+            f"x must be a {d + 2}-D array of shape {batch_layout(d, channels_first)} for kernels "
             f"of {d} spatial axes, got shape {x.shape}"
         )
         raise ValueError(msg)

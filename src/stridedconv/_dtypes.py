@@ -138,3 +138,10 @@ def mean_plan(x: Array, count: int, force: str | None = None) -> Plan:
     return integer_plan(
         _sum_bound(x, count), np.dtype(np.float64), force, paths=("float64", "object")
     )
+
+
+def sum_plan(x: Array, count: int, force: str | None = None) -> Plan:
+    """Dtypes for the sums of up to `count` values of `x`: integers give exact int64."""
+    if not is_exact_integer(x.dtype):
+        return float_plan(x.dtype)
+    return integer_plan(_sum_bound(x, count), np.dtype(np.int64), force)

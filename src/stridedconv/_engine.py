@@ -237,17 +237,30 @@ def pool_strategy(geometry: Geometry) -> str:
     return chosen if chosen is not None else "separable"
 
 
-def reduce_windows(x: Array, geometry: Geometry, mode: str, plan: Plan) -> Array:
-    """Reduce every window of a batch: its maximum (``"max"``) or its mean (``"avg"``).
+def reduce_windows(
+    x: Array,
+    geometry: Geometry,
+    ufunc: np.ufunc,
+    plan: Plan,
+    *,
+    fill: object = 0,
+    divisor: int | Array | None = None,
+) -> Array:
+    """Reduce every window of a batch with `ufunc`, then divide by `divisor` if given.
 
     Parameters
     ----------
     x : ndarray, shape (m, s1..sd, c)
     geometry : Geometry
-        Window, stride and output size of the `d` spatial axes (no padding).
-    mode : {"max", "avg"}
+        Window, stride, dilation, padding and output size of the `d` spatial axes.
+    ufunc : numpy.ufunc
+        ``np.maximum``, ``np.minimum`` or ``np.add``.
     plan : Plan
         Compute and result dtypes.
+    fill : scalar, default 0
+        The value of the padding: one that `ufunc` never selects.
+    divisor : int or ndarray of shape (1, o1..od, 1), optional
+        The number of values of each window (for a mean).
 
     Returns
     -------
@@ -255,26 +268,28 @@ def reduce_windows(x: Array, geometry: Geometry, mode: str, plan: Plan) -> Array
         A new array; never a view of `x`.
     """
     m, d = x.shape[0], len(geometry.kernel)
-    assert plan.result is not None
-    out = np.empty((m, *geometry.out_shape, *x.shape[1 + d :]), plan.result)
+    result = plan.result if plan.result is not None else np.dtype(object)
+    out = np.empty((m, *geometry.out_shape, *x.shape[1 + d :]), result)
     if out.size == 0:
-        return out
-    ufunc = np.maximum if mode == "max" else np.add
+        return out if plan.result is not None else out.astype(np.int64)
     reduction = REDUCTIONS[pool_strategy(geometry)]
-    count = math.prod(geometry.kernel)
-    in_place = plan.compute == plan.result
+    in_place = plan.compute == result
 
     def work(chunk: slice, staging: Staging) -> None:
         dest = out[chunk]
         total = dest if in_place else staging.scratch("total", dest.shape, plan.compute)
-        reduction(x[chunk], geometry, ufunc, total, staging.scratch)
-        if mode == "avg":
-            np.true_divide(total, count, out=total)
+        source = x[chunk]
+        if geometry.is_padded:
+            buffer = staging.stage(source, plan.compute, fill=fill)
+            source = staging.images(buffer, source.shape[0])
+        reduction(source, geometry, ufunc, total, staging.scratch)
+        if divisor is not None:
+            np.true_divide(total, divisor, out=total)
         if not in_place:
             dest[...] = total
 
     with np.errstate(all="ignore"):
-        per_image = x[0].size * plan.compute.itemsize * 2
+        per_image = math.prod(geometry.padded_shape) * x.shape[-1] * plan.compute.itemsize * 2
         parallel = plan.compute.kind != "O"
         _for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel)
-    return out
+    return out if plan.result is not None else finish_object(out)

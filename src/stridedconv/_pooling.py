@@ -1,53 +1,104 @@
-"""Pooling: a reduction over the window axes of `windows`."""
+"""Pooling: a reduction over the window axes of `windows`, with PyTorch's options."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-from ._dtypes import Plan, mean_plan
+import numpy as np
+
+from ._dtypes import Plan, mean_plan, sum_plan
 from ._engine import forced_strategy, reduce_windows
-from ._geometry import make_geometry
-from ._typing import Array, ArrayLike, IntOrPair, PoolMode
-from ._validation import as_numeric_array, check_ndim, int_tuple
+from ._geometry import Geometry, extent, make_geometry
+from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PoolMode
+from ._validation import (
+    DATA_FORMATS,
+    as_numeric_array,
+    batch_layout,
+    check_bool,
+    int_tuple,
+    one_of,
+    padding_spec,
+)
 
-POOL_MODES = ("max", "avg")
+POOL_MODES = ("max", "avg", "min", "sum")
+#: The padding words of `pool`, with the meaning they have for `conv`.
+POOL_PAD_WORDS = ("valid", "same", "full")
+#: The reduction of each mode: the mean is a sum divided by the window's count.
+UFUNCS = {"max": np.maximum, "min": np.minimum, "avg": np.add, "sum": np.add}
 
 
 def pool(
-    images: ArrayLike, kernel_shape: IntOrPair, stride: IntOrPair, mode: PoolMode = "max"
+    images: ArrayLike,
+    kernel_shape: IntOrTuple,
+    stride: IntOrTuple,
+    mode: PoolMode = "max",
+    *,
+    padding: ConvPadding = 0,
+    dilation: IntOrTuple = 1,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    data_format: DataFormat = "channels_last",
 ) -> Array:
-    """Max or average pooling of a batch of images with channels, without padding.
+    """Max, average, min or sum pooling of a batch, per channel, over `d` spatial axes.
 
     Parameters
     ----------
-    images : array_like, shape (m, h, w, c)
-    kernel_shape : int or (kh, kw)
-        Window size, at most `h` by `w`.
-    stride : int or (sh, sw)
+    images : array_like, shape (m, s1, ..., sd, c) or (m, c, s1, ..., sd)
+        `m` samples of `d` spatial axes and `c` channels, laid out as `data_format` says;
+        ``(m, h, w, c)`` for the classic 2-D case.
+    kernel_shape : int or tuple of d ints
+        Window size; ``d = len(kernel_shape)``. An int is a square 2-D window.
+    stride : int or tuple of d ints
         Step between neighbouring windows.
-    mode : {'max', 'avg'}, default 'max'
-        The maximum or the mean of each window, per channel.
+    mode : {'max', 'avg', 'min', 'sum'}, default 'max'
+        The maximum, mean, minimum or sum of each window.
+    padding : {'valid', 'same', 'full'} or int or tuple of d ints or d (before, after) pairs
+        Default 0, no padding. Words as in `conv` (``'same'``: output ``ceil(s / stride)``).
+        Explicit amounts may be at most half the window, ``kernel_shape[i] // 2`` on each
+        side, as in PyTorch. Padding is never selected by ``'max'`` or ``'min'``: it holds
+        -inf (``'max'``) or +inf (``'min'``), the dtype's extreme value for integers.
+    dilation : int or tuple of d ints, default 1
+        Step between neighbouring taps of a window.
+    ceil_mode : bool, default False
+        Round the output size up instead of down (PyTorch's rule): a last, partial window is
+        added where it starts inside the input or its leading padding. The part of it beyond
+        the padding holds no values.
+    count_include_pad : bool, default True
+        For ``'avg'``: divide by the number of taps inside the input and its padding
+        (PyTorch's default); False divides by the number inside the input only.
+    data_format : {'channels_last', 'channels_first'}, default 'channels_last'
+        Layout of `images` and of the result.
 
     Returns
     -------
-    ndarray, shape (m, (h - kh) // sh + 1, (w - kw) // sw + 1, c)
-        A new, writeable array. ``'max'`` keeps the dtype of `images`; ``'avg'`` keeps
-        float dtypes (float16 is accumulated in float32) and gives float64 for integers and
-        bools, the exact mean correctly rounded.
+    ndarray, shape (m, o1, ..., od, c) or (m, c, o1, ..., od)
+        With ``o_i = (s_i + before_i + after_i - (k_i - 1) * dilation_i - 1) // stride_i + 1``
+        (rounded up with `ceil_mode`). A new, C-contiguous, writeable array. ``'max'`` and
+        ``'min'`` keep the dtype of `images`; ``'sum'`` keeps float dtypes and gives exact
+        integers for integers and bools (int64, or Python ints in an object array only when
+        a sum does not fit in int64); ``'avg'`` keeps float dtypes and gives float64 for
+        integers and bools, the exact mean correctly rounded. float16 is accumulated in
+        float32.
 
     Raises
     ------
     TypeError
-        For non-numeric arrays, None, a window or stride not made of ints, and ``'max'`` of
+        For non-numeric arrays, None, a window, stride, dilation or padding not made of
+        ints, `ceil_mode` or `count_include_pad` not a bool, and ``'max'`` or ``'min'`` of
         complex numbers (they have no order).
     ValueError
-        For images that are not 4-D, a window larger than the images, a window or stride
-        below 1, and an unknown `mode`.
+        For images without ``d + 2`` axes, a window larger than the padded images, a window,
+        stride or dilation below 1 or of the wrong length, padding above half the window,
+        and an unknown `mode`, padding word or `data_format`.
 
     Notes
     -----
-    Windows that would run past the bottom or right edge are dropped, as in PyTorch and
-    TensorFlow's 'valid' pooling. ``'max'`` propagates NaN: a window holding a NaN gives NaN.
+    Windows that would run past the end of an axis are dropped (unless `ceil_mode` keeps
+    them), as in PyTorch and TensorFlow. ``'max'`` and ``'min'`` propagate NaN: a window
+    holding a NaN gives NaN. A dilated window whose taps all fall in the padding gives
+    -inf for ``'max'`` (as in PyTorch) and the mean of no values, NaN, for ``'avg'`` with
+    ``count_include_pad=False``.
 
     Examples
     --------
@@ -59,20 +110,151 @@ def pool(
     >>> pool(images, (2, 2), (2, 2), mode="avg")[..., 0]
     array([[[ 2.5,  4.5],
             [10.5, 12.5]]])
+
+    PyTorch's options, on a 1-D signal of one channel:
+
+    >>> signal = np.array([[[1.0], [5.0], [2.0], [4.0], [3.0]]])
+    >>> pool(signal, (2,), 2, padding=1)[0, :, 0]
+    array([1., 5., 4.])
+    >>> pool(signal, (2,), 2, mode="avg", ceil_mode=True)[0, :, 0]
+    array([3., 3., 3.])
+    >>> pool(signal, (3,), 1, mode="avg", padding=1, count_include_pad=False)[0, :, 0]
+    array([3.        , 2.66666667, 3.66666667, 3.        , 3.5       ])
     """
     images = as_numeric_array(images, "images")
-    check_ndim(images, "images", "(m, h, w, c)")
-    window = int_tuple(kernel_shape, "kernel_shape", 2, minimum=1)
-    steps = int_tuple(stride, "stride", 2, minimum=1)
-    if not isinstance(mode, str) or mode not in POOL_MODES:
-        msg = f"mode must be one of {POOL_MODES}, got {mode!r}"
+    channels_first = one_of(data_format, "data_format", DATA_FORMATS) == "channels_first"
+    d = _spatial_axes(kernel_shape)
+    if images.ndim != d + 2:
+        msg = (
+            f"images must be a {d + 2}-D array of shape {batch_layout(d, channels_first)}, "
+            f"got shape {images.shape}"
+        )
+        if d != 2:
+            msg += f" (kernel_shape {kernel_shape!r} has {d} spatial axes)"
         raise ValueError(msg)
-    if mode == "max" and images.dtype.kind == "c":
-        msg = f"mode='max' needs real images (complex numbers have no order), got {images.dtype}"
+    window = int_tuple(kernel_shape, "kernel_shape", d, minimum=1)
+    steps = int_tuple(stride, "stride", d, minimum=1)
+    dilations = int_tuple(dilation, "dilation", d, minimum=1)
+    if one_of(mode, "mode", POOL_MODES) in ("max", "min") and images.dtype.kind == "c":
+        msg = f"mode={mode!r} needs real images (complex numbers have no order), got {images.dtype}"
         raise TypeError(msg)
-    geometry = make_geometry(images.shape[1:3], window, steps, "valid", kernel_name="kernel_shape")
-    if mode == "max":
-        plan = Plan(images.dtype, images.dtype)
+    ceil = check_bool(ceil_mode, "ceil_mode")
+    include_pad = check_bool(count_include_pad, "count_include_pad")
+    spec = padding_spec(padding, d, words=POOL_PAD_WORDS, pairs=True)
+    if not isinstance(spec, str):
+        _check_half_window(spec, window)
+    x = np.moveaxis(images, 1, -1) if channels_first else images  # a view
+    in_shape = x.shape[1:-1]
+    if spec == "valid":
+        spec = ((0, 0),) * d
+    elif isinstance(spec, str):  # 'same' and 'full' always fit
+        spec = make_geometry(in_shape, window, steps, spec, dilation=dilations).pad
+    pads = _ceil_pads(in_shape, window, steps, dilations, spec) if ceil else spec
+    geometry = make_geometry(
+        in_shape, window, steps, pads, dilation=dilations, kernel_name="kernel_shape"
+    )
+
+    force = forced_strategy("integers")
+    if mode in ("max", "min"):
+        out = reduce_windows(
+            x, geometry, UFUNCS[mode], Plan(x.dtype, x.dtype), fill=_never_selected(mode, x)
+        )
+    elif mode == "sum":
+        out = reduce_windows(x, geometry, np.add, sum_plan(x, math.prod(window), force))
     else:
-        plan = mean_plan(images, math.prod(window), forced_strategy("integers"))
-    return reduce_windows(images, geometry, mode, plan)
+        plan = mean_plan(x, math.prod(window), force)
+        divisor = _window_counts(geometry, spec, include_pad, plan)
+        out = reduce_windows(x, geometry, np.add, plan, divisor=divisor)
+    if channels_first:
+        return np.ascontiguousarray(np.moveaxis(out, -1, 1))
+    return out
+
+
+def _spatial_axes(kernel_shape: object) -> int:
+    """The number `d` of spatial axes: ``len(kernel_shape)``, or 2 for one int (the classic
+    square window). The values themselves are checked by `int_tuple`."""
+    if isinstance(kernel_shape, (Sequence, np.ndarray)) and not isinstance(kernel_shape, str):
+        d = len(kernel_shape)
+        if d == 0:
+            msg = (
+                "kernel_shape must be an int or a sequence of at least 1 positive int, "
+                f"got {kernel_shape!r}"
+            )
+            raise ValueError(msg)
+        return d
+    return 2
+
+
+def _check_half_window(pads: tuple[tuple[int, int], ...], window: tuple[int, ...]) -> None:
+    """PyTorch's limit on explicit padding: at most half the window on each side, so that
+    every window (without dilation) holds at least one value of the input."""
+    for axis, ((before, after), k) in enumerate(zip(pads, window, strict=True)):
+        if max(before, after) > k // 2:
+            msg = (
+                f"padding {(before, after)} of spatial axis {axis} must be at most half the "
+                f"window on each side, kernel_shape[{axis}] // 2 = {k} // 2 = {k // 2}"
+            )
+            raise ValueError(msg)
+
+
+def _ceil_pads(
+    in_shape: tuple[int, ...],
+    window: tuple[int, ...],
+    steps: tuple[int, ...],
+    dilations: tuple[int, ...],
+    pads: tuple[tuple[int, int], ...],
+) -> tuple[tuple[int, int], ...]:
+    """`pads` grown at the end of each axis by the overhang of PyTorch's `ceil_mode`: the
+    output size rounded up, less one window when the last one would start past the input
+    and its leading padding. Axes where no window fits are left for `make_geometry` to
+    report."""
+    grown = []
+    for n, k, s, dil, (before, after) in zip(in_shape, window, steps, dilations, pads, strict=True):
+        padded = n + before + after
+        out = -(-(padded - extent(k, dil)) // s) + 1
+        if (out - 1) * s >= n + before:
+            out -= 1
+        overhang = max((out - 1) * s + extent(k, dil) - padded, 0) if out >= 1 else 0
+        grown.append((before, after + overhang))
+    return tuple(grown)
+
+
+def _never_selected(mode: str, x: Array) -> object:
+    """The padding value of max (min) pooling: the lowest (highest) value of the dtype."""
+    if x.dtype.kind == "b":
+        return mode == "min"
+    if x.dtype.kind == "f":
+        return -np.inf if mode == "max" else np.inf
+    info = np.iinfo(x.dtype)
+    return info.min if mode == "max" else info.max
+
+
+def _window_counts(
+    geometry: Geometry, pads: tuple[tuple[int, int], ...], include_pad: bool, plan: Plan
+) -> int | Array:
+    """The divisor of each window's mean: how many of its taps fall inside the input, and
+    inside `pads` too with `include_pad` (never in the overhang of `ceil_mode`). One int when
+    every window counts the same, else an array ``(1, o1..od, 1)`` (Python ints for exact
+    Python-int sums)."""
+    per_axis = []
+    for n, k, s, dil, (before, after), out in zip(
+        geometry.in_shape,
+        geometry.kernel,
+        geometry.stride,
+        geometry.dilation,
+        pads,
+        geometry.out_shape,
+        strict=True,
+    ):
+        low, high = (-before, n + after) if include_pad else (0, n)
+        taps = np.arange(out)[:, None] * s - before + np.arange(k)[None, :] * dil
+        per_axis.append(((taps >= low) & (taps < high)).sum(axis=1))
+    if any(counts.size == 0 for counts in per_axis):
+        return 1  # no windows
+    if all((counts == counts[0]).all() for counts in per_axis):
+        return math.prod(int(counts[0]) for counts in per_axis)
+    counts = per_axis[0]
+    for more in per_axis[1:]:
+        counts = np.multiply.outer(counts, more)
+    divisor: Array = counts.astype(object if plan.compute.kind == "O" else plan.compute)
+    return divisor[None, ..., None]

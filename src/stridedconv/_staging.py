@@ -82,11 +82,11 @@ class Staging:
         return self._take(name, shape, dtype)[0]
 
     def _take(
-        self, name: str, shape: tuple[int, ...], dtype: np.dtype[np.generic]
+        self, name: str, shape: tuple[int, ...], dtype: np.dtype[np.generic], fill: object = 0
     ) -> tuple[Array, bool]:
-        """A reused array and whether it had exactly this shape and dtype last time."""
+        """A reused array and whether it had exactly this shape, dtype and `fill` last time."""
         size = math.prod(shape)
-        key = (shape, self.geometry)  # the same layout: pads where they were last time
+        key = (shape, self.geometry, fill)  # the same layout: pads where they were last time
         small = size * dtype.itemsize <= KEEP_BYTES
         arrays = _kept_arrays() if small else self._scratch
         flat, last_key = arrays.get(name, (None, None))
@@ -105,15 +105,21 @@ class Staging:
         )
 
     def stage(
-        self, x: Array, dtype: np.dtype[np.generic], *, channels_first: bool = False
+        self,
+        x: Array,
+        dtype: np.dtype[np.generic],
+        *,
+        channels_first: bool = False,
+        fill: object = 0,
     ) -> Array:
-        """Copy a chunk ``(b, n1..nd, c)`` into the padded buffer, cast to `dtype`."""
+        """Copy a chunk ``(b, n1..nd, c)`` into the padded buffer, cast to `dtype`; with the
+        ``'zeros'`` padding mode the padding holds `fill` (pooling pads with other values)."""
         b, c = x.shape[0], x.shape[-1]
         rows = b * self.sizes[0] + self.tail
         shape = (c, rows, *self.sizes[1:]) if channels_first else (rows, *self.sizes[1:], c)
-        buffer, same_layout = self._take("stage", shape, dtype)
+        buffer, same_layout = self._take("stage", shape, dtype, fill)
         if not same_layout:
-            buffer.fill(0)  # later chunks of this layout only overwrite the interiors
+            buffer.fill(fill)  # later chunks of this layout only overwrite the interiors
         g = self.geometry
         interior: tuple[slice, ...]
         if g.padding_mode != "zeros" and g.is_padded:
@@ -133,6 +139,11 @@ class Staging:
             images = buffer[: b * self.sizes[0]].reshape(b, *self.sizes, c)
             images[(slice(None), *interior)] = x
         return buffer
+
+    def images(self, buffer: Array, batch: int) -> Array:
+        """The padded images of a staged chunk: a view ``(b, *padded_shape, c)``."""
+        images = buffer[: batch * self.sizes[0]].reshape(batch, *self.sizes, -1)
+        return images[(slice(None), *(slice(0, n) for n in self.geometry.padded_shape))]
 
     def image_windows(self, buffer: Array, batch: int) -> Array:
         """The windows of each image: ``(b, o1..od, k1..kd, c)``, as `windows` gives them."""

@@ -10,7 +10,7 @@ import numpy.typing as npt
 IntOrPair = int | tuple[int, int]
 #: 'same' (TensorFlow/JAX SAME rule), 'valid' (no padding) or zeros per side of each axis.
 Padding = Literal["same", "valid"] | int | tuple[int, int]
-PoolMode = Literal["max", "avg"]
+PoolMode = Literal["max", "avg", "min", "sum"]
 #: One positive int for every spatial axis of an N-d operation, or one int per axis.
 IntOrTuple = int | tuple[int, ...]
 #: `conv` padding: a word, one int for every axis, one int per axis, or one (before, after)

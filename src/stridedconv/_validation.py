@@ -47,6 +47,25 @@ def check_ndim(array: Array, name: str, layout: str) -> None:
         raise ValueError(msg)
 
 
+#: Where the channels axis of a batch is: after the spatial axes, or right after the batch axis.
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def batch_layout(d: int, channels_first: bool = False) -> str:
+    """A batch of `d` spatial axes spelled out: ``(m, h, w, c)`` for 2-D images, else
+    ``(m, s1, ..., sd, c)``; channels first ``(m, c, ...)``."""
+    spatial = "h, w" if d == 2 else ", ".join(f"s{i}" for i in range(1, d + 1))
+    return f"(m, c, {spatial})" if channels_first else f"(m, {spatial}, c)"
+
+
+def check_bool(value: object, name: str) -> bool:
+    """`value` as a bool; ints and strings are refused (``ceil_mode="no"`` is a bug)."""
+    if not isinstance(value, (bool, np.bool_)):
+        msg = f"{name} must be True or False, got {value!r}"
+        raise TypeError(msg)
+    return bool(value)
+
+
 def check_nonempty_axes(array: Array, name: str) -> None:
     """Check that no axis of `array` (a kernel or a window) has length zero."""
     if 0 in array.shape:
