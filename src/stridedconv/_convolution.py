@@ -1,15 +1,18 @@
-"""The six convolutions of the classic exercise, as thin wrappers over one 2-D correlation.
+"""The six convolutions of the classic exercise, as thin 2-D wrappers over `conv`.
 
 All of them compute a cross-correlation (the kernel is not flipped), as deep-learning
-libraries do, on batches laid out batch first and channels last.
+libraries do, on batches laid out batch first and channels last. Each checks its arguments
+in its own words (``images``, ``kernel``, the padding words ``'same'`` and ``'valid'`` only)
+and then calls `conv`, which can no longer fail.
 """
 
 from __future__ import annotations
 
-from ._dtypes import conv_plan
-from ._engine import correlate, forced_strategy
+from typing import cast
+
+from ._conv import conv
 from ._geometry import make_geometry
-from ._typing import Array, ArrayLike, IntOrPair, Padding
+from ._typing import Array, ArrayLike, ConvPadding, IntOrPair, Padding
 from ._validation import (
     as_numeric_array,
     check_ndim,
@@ -19,10 +22,10 @@ from ._validation import (
 )
 
 
-def _correlate2d(
+def _conv2d(
     images: Array, kernels: Array, padding: object, stride: object, kernel_name: str
 ) -> Array:
-    """Correlate checked images ``(m, h, w, c)`` with kernels ``(kh, kw, c, nc)``."""
+    """`conv` of checked images ``(m, h, w, c)`` with kernels ``(kh, kw, c, nc)``."""
     if kernels.shape[2] != images.shape[3]:
         msg = (
             f"{kernel_name} has {kernels.shape[2]} channels (axis 2) but images have "
@@ -30,15 +33,11 @@ def _correlate2d(
         )
         raise ValueError(msg)
     steps = int_tuple(stride, "stride", 2, minimum=1)
-    geometry = make_geometry(
-        images.shape[1:3],
-        kernels.shape[:2],
-        steps,
-        padding_spec(padding, 2),
-        kernel_name=kernel_name,
-    )
-    plan = conv_plan(images, kernels, forced_strategy("integers"))
-    return correlate(images, kernels, geometry, plan)
+    spec = padding_spec(padding, 2)
+    # Only to raise, in this function's words, when the kernel does not fit.
+    make_geometry(images.shape[1:3], kernels.shape[:2], steps, spec, kernel_name=kernel_name)
+    # `spec` is 'same', 'valid' or one (before, after) pair per axis: all of them `conv`'s.
+    return conv(images, kernels, stride=steps, padding=cast(ConvPadding, spec))
 
 
 def _checked(
@@ -117,7 +116,7 @@ def convolve_grayscale(
     (2, 2, 2)
     """
     images, kernel = _checked(images, "(m, h, w)", kernel, "kernel", "(kh, kw)")
-    out = _correlate2d(images[..., None], kernel[..., None, None], padding, stride, "kernel")
+    out = _conv2d(images[..., None], kernel[..., None, None], padding, stride, "kernel")
     return out[..., 0]
 
 
@@ -240,7 +239,7 @@ def convolve_channels(
     ((4, 30, 30), dtype('int64'), 27)
     """
     images, kernel = _checked(images, "(m, h, w, c)", kernel, "kernel", "(kh, kw, c)")
-    return _correlate2d(images, kernel[..., None], padding, stride, "kernel")[..., 0]
+    return _conv2d(images, kernel[..., None], padding, stride, "kernel")[..., 0]
 
 
 def convolve(
@@ -277,4 +276,4 @@ def convolve(
     ((4, 16, 16, 8), dtype('float32'))
     """
     images, kernels = _checked(images, "(m, h, w, c)", kernels, "kernels", "(kh, kw, c, nc)")
-    return _correlate2d(images, kernels, padding, stride, "kernels")
+    return _conv2d(images, kernels, padding, stride, "kernels")
