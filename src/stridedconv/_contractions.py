@@ -1,20 +1,24 @@
 """Convolution strategies: ways to contract the windows of one chunk with the kernels.
 
 Each takes a chunk of images ``(b, n1..nd, c)``, its `Staging`, the kernels
-``(k1..kd, c, nc)`` already in the compute dtype, and `out`, the chunk's ``(b, o1..od, nc)``
-slice of the result, which it fills (casting to the result dtype). All of them sum every
-product, zero weights included, so NaN and inf propagate as IEEE arithmetic says.
+``(k1..kd, c // groups, nc)`` already in the compute dtype, `out`, the chunk's
+``(b, o1..od, nc)`` slice of the result, which it fills (casting to the result dtype), and
+the number of `groups`: output channel ``f`` sees the input channels of group
+``f // (nc // groups)`` only. All of them sum every product, zero weights included, so NaN
+and inf propagate as IEEE arithmetic says (a group never multiplies another group's
+channels, not even by zero).
 
 - ``einsum``: one ``np.einsum`` over the window view; no copy, NumPy's generic loops.
 - ``im2col``: the window view copied into a ``(positions, taps * c)`` matrix, one BLAS
-  ``matmul``; the copy is ``taps`` times the chunk.
+  ``matmul`` per group; the copy is ``taps`` times the chunk.
 - ``taps``: for each kernel tap, the merged window view at that tap is one
   ``(positions, c)`` strided matrix: ``matmul`` it with that tap's ``(c, nc)`` weights (a
-  scaled copy when ``c == 1``) and accumulate; no copy of the windows.
-- ``planes``: the chunk staged channels first; one BLAS ``matmul`` contracts the channels
-  and the taps of the last axis (an im2col along that axis only: ``k_last`` contiguous
-  copies), then the shifted windows of the result are added over the other axes. For few
-  channels, where the other strategies leave BLAS an inner dimension of ``c``.
+  stack of one matrix per group; a broadcast product when ``c // groups == 1``, which
+  includes depthwise convolution) and accumulate; no copy of the windows.
+- ``planes``: the chunk staged channels first; one BLAS ``matmul`` per group contracts the
+  channels and the taps of the last axis (an im2col along that axis only: ``k_last``
+  contiguous copies), then the shifted windows of the result are added over the other
+  axes. For few channels, where the other strategies leave BLAS an inner dimension of ``c``.
 """
 
 from __future__ import annotations
@@ -29,106 +33,147 @@ from ._staging import Staging
 from ._typing import Array
 from ._windows import at_tap, window_view
 
-Contraction = Callable[[Array, Staging, Array, Array], None]
+Contraction = Callable[[Array, Staging, Array, Array, int], None]
 
 
-def einsum(x: Array, staging: Staging, weights: Array, out: Array) -> None:
+def einsum(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
     """One ``einsum`` over the chunk's window view."""
     d = weights.ndim - 2
+    cg, nc = weights.shape[-2:]
     win = staging.image_windows(staging.stage(x, weights.dtype), x.shape[0])
     outs, taps = list(range(1, d + 1)), list(range(d + 1, 2 * d + 1))
-    channel, feature = 2 * d + 1, 2 * d + 2
-    # (b, o.., k.., c) * (k.., c, nc) -> (b, o.., nc)
-    out[...] = np.einsum(
-        win, [0, *outs, *taps, channel], weights, [*taps, channel, feature], [0, *outs, feature]
+    group, channel, feature = 2 * d + 1, 2 * d + 2, 2 * d + 3
+    # (b, o.., k.., g, cg) * (k.., cg, g, ng) -> (b, o.., g, ng)
+    out.reshape(*out.shape[:-1], groups, nc // groups)[...] = np.einsum(
+        win.reshape(*win.shape[:-1], groups, cg),
+        [0, *outs, *taps, group, channel],
+        weights.reshape(*weights.shape[:-1], groups, nc // groups),
+        [*taps, channel, group, feature],
+        [0, *outs, group, feature],
     )
 
 
-def im2col(x: Array, staging: Staging, weights: Array, out: Array) -> None:
-    """Copy the windows into a matrix, then one ``matmul``."""
+def im2col(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
+    """Copy the windows into a matrix, then one ``matmul`` per group."""
+    d = weights.ndim - 2
+    cg, nc = weights.shape[-2:]
+    ng = nc // groups
     win = staging.image_windows(staging.stage(x, weights.dtype), x.shape[0])
-    positions = win.shape[: weights.ndim - 1]
-    # (b*o.., k..*c) @ (k..*c, nc) -> (b, o.., nc); the reshape copies the windows.
-    cols = win.reshape(math.prod(positions), -1)
-    product = np.matmul(cols, weights.reshape(cols.shape[1], -1))
-    out[...] = product.reshape(*positions, -1)
+    positions = win.shape[: 1 + d]
+    for g in range(groups):
+        # (b*o.., k..*cg) @ (k..*cg, ng) -> (b, o.., ng); the reshape copies the windows.
+        cols = win[..., g * cg : (g + 1) * cg].reshape(math.prod(positions), -1)
+        product = np.matmul(cols, weights[..., g * ng : (g + 1) * ng].reshape(cols.shape[1], -1))
+        out[..., g * ng : (g + 1) * ng] = product.reshape(*positions, ng)
 
 
 def _sum_of_products(
-    parts: Iterator[Array], weights: Array, total: Array, staging: Staging, *, flat: bool
+    parts: Iterator[Array],
+    weights: Array,
+    total: Array,
+    staging: Staging,
+    *,
+    flat: bool,
+    groups: int,
 ) -> None:
-    """``total = sum(part @ weights[i])`` over the ``(positions.., K)`` views `parts`.
+    """``total = sum(part @ weights[i])`` over the ``(positions.., c)`` views `parts`, group
+    by group: `weights` is ``(taps, c // groups, nc)``.
 
     One BLAS call per part: a single matrix when `flat` (positions with uniform strides),
-    a stack of matrices otherwise; a scaled copy when ``K == 1``.
+    a stack of matrices otherwise or with groups; a broadcast product when
+    ``c // groups == 1``.
     """
-    k, nc = weights.shape[-2:]
+    cg, nc = weights.shape[-2:]
+    ng = nc // groups
     term = staging.scratch("term", total.shape, total.dtype)
     for i, part in enumerate(parts):
         dest = total if i == 0 else term
-        if k == 1:
-            np.multiply(part, weights[i, 0], out=dest)  # (.., 1) * (nc,)
+        if cg == 1:  # (.., g, 1) * (g, ng) -> (.., g, ng)
+            np.multiply(
+                part[..., None],
+                weights[i, 0].reshape(groups, ng),
+                out=dest.reshape(*dest.shape[:-1], groups, ng),
+            )
+        elif groups > 1:  # (g, positions, cg) @ (g, cg, ng) -> (g, positions, ng)
+            np.matmul(
+                part.reshape(-1, groups, cg).transpose(1, 0, 2),
+                weights[i].reshape(cg, groups, ng).transpose(1, 0, 2),
+                out=dest.reshape(-1, groups, ng).transpose(1, 0, 2),
+            )
         elif flat:
-            np.matmul(part.reshape(-1, k), weights[i], out=dest.reshape(-1, nc))
+            np.matmul(part.reshape(-1, cg), weights[i], out=dest.reshape(-1, nc))
         else:
             np.matmul(part, weights[i], out=dest)
         if i:
             np.add(total, term, out=total)
 
 
-def taps(x: Array, staging: Staging, weights: Array, out: Array) -> None:
-    """Accumulate one ``matmul`` (or scaled copy) per kernel tap over the merged windows."""
+def taps(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
+    """Accumulate one ``matmul`` (or broadcast product) per kernel tap over the merged
+    windows."""
     d = weights.ndim - 2
-    batch, (c, nc) = x.shape[0], weights.shape[-2:]
+    batch, (cg, nc) = x.shape[0], weights.shape[-2:]
     win = staging.merged_windows(staging.stage(x, weights.dtype), batch)
     total = staging.scratch("total", (*win.shape[:d], nc), weights.dtype)
     every_tap = itertools.product(*map(range, weights.shape[:d]))
     parts = (at_tap(win, tap) for tap in every_tap)  # (Q, J.., c)
     # With stride 1 the positions have uniform strides: one matrix, one BLAS call per tap.
     flat = all(s == 1 for s in staging.geometry.stride)
-    _sum_of_products(parts, weights.reshape(-1, c, nc), total, staging, flat=flat)
+    _sum_of_products(parts, weights.reshape(-1, cg, nc), total, staging, flat=flat, groups=groups)
     out[...] = staging.crop(total, batch)
 
 
-def planes(x: Array, staging: Staging, weights: Array, out: Array) -> None:
-    """One GEMM over channels and last-axis taps, then add the shifted windows of the rest."""
-    g = staging.geometry
+def planes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
+    """Per group, one GEMM over channels and last-axis taps, then add the shifted windows
+    of the rest."""
+    geometry = staging.geometry
     d = weights.ndim - 2
-    batch, (c, nc) = x.shape[0], weights.shape[-2:]
-    k_last, s_last, dil_last = g.kernel[-1], g.stride[-1], g.dilation[-1]
-    n_rest = math.prod(g.kernel[:-1])
+    batch, (cg, nc) = x.shape[0], weights.shape[-2:]
+    ng = nc // groups
+    k_last, s_last, dil_last = geometry.kernel[-1], geometry.stride[-1], geometry.dilation[-1]
+    n_rest = math.prod(geometry.kernel[:-1])
     buffer = staging.stage(x, weights.dtype, channels_first=True)  # (c, rows, P2..Pd)
     positions = staging.positions(batch)  # (Q, J2..Jd)
     # Positions along the last axis step uniformly through each flat plane, row after row:
     # n * s_last. All rows but the last slack row (they feed the windows of the other axes).
     lead = (buffer.shape[1] - 1, *buffer.shape[2:-1]) if d > 1 else ()
     n = math.prod(lead) * positions[-1] if d > 1 else positions[0]
-    flat = buffer.reshape(c, -1)
-    cols = staging.scratch("cols", (k_last, c, n), weights.dtype)
-    for tap in range(k_last):  # im2col along the last axis only: k_last copies of the planes
-        start = tap * dil_last
-        cols[tap] = flat[:, start : start + (n - 1) * s_last + 1 : s_last]
-    # (rest taps * nc, last taps * c) @ (last taps * c, n) -> one plane per (rest tap, feature)
-    by_row = weights.reshape(n_rest, k_last, c, nc).transpose(0, 3, 1, 2)
-    y = staging.scratch("y", (n_rest * nc, n), weights.dtype)
-    np.matmul(by_row.reshape(n_rest * nc, k_last * c), cols.reshape(k_last * c, n), out=y)
-    if d == 1:
-        total = y  # (nc, Q): nothing left to add
-    else:
-        grid = y.reshape(n_rest * nc, *lead, positions[-1])
-        # (n_rest*nc, Q, J2..J{d-1}, k1..k{d-1}, Jd): windows over all axes but the last
-        win = window_view(grid, g.kernel[:-1], g.stride[:-1], g.dilation[:-1], positions[:-1])
-        total = staging.scratch("total", (nc, *positions), weights.dtype)
-        for i, rest_tap in enumerate(itertools.product(*map(range, g.kernel[:-1]))):
-            shifted = at_tap(win[i * nc : (i + 1) * nc], rest_tap)  # (nc, Q, J2..Jd)
-            if i == 0:
-                np.copyto(total, shifted)
-            else:
-                np.add(total, shifted, out=total)
-    # One plane per output channel: copying plane by plane is ~4x faster than one copy of a
-    # transposed view, whose inner loop would run over the nc channels.
-    for feature, plane in enumerate(staging.crop(total, batch, planes=True)):
-        out[..., feature] = plane
+    cols = staging.scratch("cols", (k_last, cg, n), weights.dtype)
+    y = staging.scratch("y", (n_rest * ng, n), weights.dtype)
+    total = staging.scratch("total", (ng, *positions), weights.dtype)
+    for group in range(groups):
+        # A group's channels are contiguous planes of the channels-first buffer.
+        flat = buffer[group * cg : (group + 1) * cg].reshape(cg, -1)
+        for tap in range(k_last):  # im2col along the last axis only: k_last copies
+            start = tap * dil_last
+            cols[tap] = flat[:, start : start + (n - 1) * s_last + 1 : s_last]
+        # (rest taps * ng, last taps * cg) @ (last taps * cg, n): a plane per (rest tap, feature)
+        features = weights[..., group * ng : (group + 1) * ng]
+        by_row = features.reshape(n_rest, k_last, cg, ng).transpose(0, 3, 1, 2)
+        np.matmul(by_row.reshape(n_rest * ng, k_last * cg), cols.reshape(k_last * cg, n), out=y)
+        if d == 1:
+            result = y  # (ng, Q): nothing left to add
+        else:
+            grid = y.reshape(n_rest * ng, *lead, positions[-1])
+            # (n_rest*ng, Q, J2..J{d-1}, k1..k{d-1}, Jd): windows over all axes but the last
+            win = window_view(
+                grid,
+                geometry.kernel[:-1],
+                geometry.stride[:-1],
+                geometry.dilation[:-1],
+                positions[:-1],
+            )
+            for i, rest_tap in enumerate(itertools.product(*map(range, geometry.kernel[:-1]))):
+                shifted = at_tap(win[i * ng : (i + 1) * ng], rest_tap)  # (ng, Q, J2..Jd)
+                if i == 0:
+                    np.copyto(total, shifted)
+                else:
+                    np.add(total, shifted, out=total)
+            result = total
+        # One plane per output channel: copying plane by plane is ~4x faster than one copy
+        # of a transposed view, whose inner loop would run over the channels.
+        for feature, plane in enumerate(staging.crop(result, batch, planes=True)):
+            out[..., group * ng + feature] = plane
 
 
 CONTRACTIONS: dict[str, Contraction] = {

@@ -116,8 +116,6 @@ def conv(
     and rounded once); when `x`, `kernels` and `bias` are all integers or bools the result is
     exact, int64, or an object array of Python ints only when a value does not fit in int64.
 
-    Groups are computed one after another, one engine call each.
-
     Examples
     --------
     A 1-D 'full' correlation is NumPy's:
@@ -198,24 +196,7 @@ def conv(
         input_name="x",
     )
     plan = conv_plan(x, kernels, forced_strategy("integers"), shift)
-    if n_groups == 1:
-        out = correlate(x, kernels, geometry, plan, bias=shift)
-    else:
-        # For now one engine call per group, on its slice of the channels; a grouped
-        # contraction in the engine would save the loop (and the final copy) for many groups.
-        cg, ng = c // n_groups, nc // n_groups
-        parts = [
-            correlate(
-                x[..., g * cg : (g + 1) * cg],
-                kernels[..., g * ng : (g + 1) * ng],
-                geometry,
-                plan,
-                bias=None if shift is None else shift[g * ng : (g + 1) * ng],
-            )
-            for g in range(n_groups)
-        ]
-        # Exact results of some groups may be Python ints and others int64: objects win.
-        out = np.concatenate(parts, axis=-1)
+    out = correlate(x, kernels, geometry, plan, bias=shift, groups=n_groups)
     if channels_first:
         return np.ascontiguousarray(np.moveaxis(out, -1, 1))
     return out

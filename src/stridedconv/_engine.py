@@ -133,7 +133,8 @@ def _for_each_chunk(
 
 
 def conv_strategy(channels: int, features: int, dtype: np.dtype[np.generic]) -> str:
-    """The convolution strategy for `channels` in, `features` out, computed in `dtype`."""
+    """The convolution strategy for `channels` in (per group), `features` out, computed in
+    `dtype`."""
     chosen = forced_strategy("conv")
     if chosen is not None:
         return chosen
@@ -150,17 +151,20 @@ def _threaded(strategy: str, channels: int, dtype: np.dtype[np.generic]) -> bool
     return strategy == "einsum" or (strategy == "taps" and channels == 1)
 
 
-def _conv_bytes_per_image(strategy: str, staging: Staging, kernels: Array, itemsize: int) -> int:
-    """Bytes of the working set of one image under `strategy`."""
-    c, nc = kernels.shape[-2:]
+def _conv_bytes_per_image(
+    strategy: str, staging: Staging, kernels: Array, channels: int, groups: int, itemsize: int
+) -> int:
+    """Bytes of the working set of one image of `channels` under `strategy`."""
+    c, (cg, nc) = channels, kernels.shape[-2:]
+    ng = nc // groups
     pixels = math.prod(staging.sizes)
     taps = math.prod(kernels.shape[:-2])
     last_taps = kernels.shape[-3]
     outputs = math.prod(staging.geometry.out_shape)
     per_pixel = {
         "taps": c + 2 * nc,
-        "planes": c * (1 + last_taps) + taps // last_taps * nc + nc,
-        "im2col": c + (taps * c + nc) * outputs / max(pixels, 1),
+        "planes": c + cg * last_taps + taps // last_taps * ng + ng,
+        "im2col": c + (taps * cg + ng) * outputs / max(pixels, 1),
         "einsum": c + nc,
     }[strategy]
     return int(pixels * per_pixel * itemsize)
@@ -177,36 +181,46 @@ def _bias_values(bias: Array, out: Array, plan: Plan) -> Array:
 
 
 def correlate(
-    x: Array, kernels: Array, geometry: Geometry, plan: Plan, *, bias: Array | None = None
+    x: Array,
+    kernels: Array,
+    geometry: Geometry,
+    plan: Plan,
+    *,
+    bias: Array | None = None,
+    groups: int = 1,
 ) -> Array:
     """Cross-correlate a batch with a bank of kernels, then add `bias` if given.
 
     Parameters
     ----------
     x : ndarray, shape (m, s1..sd, c)
-    kernels : ndarray, shape (k1..kd, c, nc)
+    kernels : ndarray, shape (k1..kd, c // groups, nc)
     geometry : Geometry
         Padding, stride and output size of the `d` spatial axes.
     plan : Plan
         Compute and result dtypes (from `conv_plan`, given the bias when there is one).
     bias : ndarray, shape (nc,), optional
         Added to every output position.
+    groups : int, default 1
+        Output channel `f` sees only the input channels of group ``f // (nc // groups)``.
 
     Returns
     -------
     ndarray, shape (m, o1..od, nc)
         A new array; never a view of `x` or `kernels`.
     """
-    m, (c, nc) = x.shape[0], kernels.shape[-2:]
+    m, (cg, nc) = x.shape[0], kernels.shape[-2:]
     result = plan.result if plan.result is not None else np.dtype(object)
     out = np.empty((m, *geometry.out_shape, nc), result)
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
     weights = kernels.astype(plan.compute)
-    strategy = conv_strategy(c, nc, plan.compute)
+    strategy = conv_strategy(cg, nc, plan.compute)
     contract = CONTRACTIONS[strategy]
     staging = Staging(geometry)
-    per_image = _conv_bytes_per_image(strategy, staging, kernels, plan.compute.itemsize)
+    per_image = _conv_bytes_per_image(
+        strategy, staging, kernels, x.shape[-1], groups, plan.compute.itemsize
+    )
     shift = None if bias is None else _bias_values(bias, out, plan)
     # A float result narrower than its compute dtype (float16) gets its bias before rounding.
     widen = shift is not None and out.dtype.kind in "fc" and plan.compute != out.dtype
@@ -214,19 +228,19 @@ def correlate(
     def work(chunk: slice, staging: Staging) -> None:
         dest = out[chunk]
         if shift is None:
-            contract(x[chunk], staging, weights, dest)
+            contract(x[chunk], staging, weights, dest, groups)
         elif widen:
             total = staging.scratch("biased", dest.shape, plan.compute)
-            contract(x[chunk], staging, weights, total)
+            contract(x[chunk], staging, weights, total, groups)
             np.add(total, shift, out=dest)
         else:
-            contract(x[chunk], staging, weights, dest)
+            contract(x[chunk], staging, weights, dest, groups)
             np.add(dest, shift, out=dest)
 
     # IEEE semantics without warnings: the windows that straddle two images (computed, then
     # dropped) must not warn about values the caller never sees.
     with np.errstate(all="ignore"):
-        parallel = _threaded(strategy, c, plan.compute)
+        parallel = _threaded(strategy, cg, plan.compute)
         _for_each_chunk(m, per_image, staging, work, parallel=parallel)
     return out if plan.result is not None else finish_object(out)
 
