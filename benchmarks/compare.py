@@ -10,6 +10,7 @@ Run from the repository root, in an environment with ``pip install '.[bench]'``:
 
     python benchmarks/compare.py            # every workload, 7 pairs each
     python benchmarks/compare.py --pairs 3 --only gray_valid bank
+    python benchmarks/compare.py --only nd           # the N-d conv cases (conv1d, grouped ...)
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from benchmarks.workloads import (
     CNN,
     LATENCY,
+    ND,
     SCALING,
     SEED,
+    ConvWorkload,
     Workload,
     output_bytes,
     prepare,
@@ -75,7 +78,9 @@ def _run(library: str, name: str, dtype: str, calls: int) -> dict[str, float]:
     return result
 
 
-def measure(name: str, workload: Workload, dtype: str, pairs: int, calls: int) -> dict[str, Any]:
+def measure(
+    name: str, workload: Workload | ConvWorkload, dtype: str, pairs: int, calls: int
+) -> dict[str, Any]:
     """Time `workload` in `dtype` with stridedconv and PyTorch, alternating processes."""
     ours, theirs = [], []
     for _ in range(pairs):
@@ -92,15 +97,16 @@ def measure(name: str, workload: Workload, dtype: str, pairs: int, calls: int) -
     }
 
 
-def cases(only: list[str] | None) -> list[tuple[str, Workload, str, int]]:
+def cases(only: list[str] | None) -> list[tuple[str, Workload | ConvWorkload, str, int]]:
     """(name, workload, dtype, calls per timing) for every row of the table."""
-    rows = []
+    rows: list[tuple[str, Workload | ConvWorkload, str, int]] = []
     for name, workload in SEED.items():
         dtypes = (
             ("float32", "float64") if workload.kind == "gray" else ("float32", "float64", "uint8")
         )
         rows += [(name, workload, dtype, 1) for dtype in dtypes]
     rows += [(f"cnn {name}", workload, "float32", 1) for name, workload in CNN.items()]
+    rows += [(f"nd {name}", workload, "float32", 1) for name, workload in ND.items()]
     rows += [("latency 1x28x28", LATENCY, "float32", 300)]
     rows += [(f"scaling m={m}", workload, "float32", 1) for m, workload in SCALING.items()]
     if only:

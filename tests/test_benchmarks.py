@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
-from benchmarks.workloads import CNN, LIBRARIES, SEED, prepare
+from benchmarks.workloads import CNN, LIBRARIES, ND, SEED, ConvWorkload, prepare
 
 
 def _available(library: str) -> bool:
@@ -45,3 +45,52 @@ def test_peers_agree(library: str, name: str, workload: object, dtype: str) -> N
         if expected.ndim == 3:
             result = result[..., 0]
     np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+ND_CASES = [(name, spec.with_batch(2)) for name, spec in ND.items()]
+
+
+@pytest.mark.parametrize("library", ["torch", "naive"])
+@pytest.mark.parametrize(("name", "workload"), ND_CASES, ids=[name for name, _ in ND_CASES])
+def test_nd_peers_agree(library: str, name: str, workload: ConvWorkload) -> None:
+    if not _available(library):
+        pytest.skip(f"{library} is not installed")
+    x, kernels = workload.inputs("float64")
+    expected = prepare("stridedconv", workload, x, kernels)()
+    assert expected.shape[:-1] == workload.shape[:-1]  # 'same', stride 1
+    result = np.asarray(prepare(library, workload, x, kernels)())
+    if library == "torch":  # (m, nc, s1..sd) -> (m, s1..sd, nc)
+        result = np.moveaxis(result, 1, -1)
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("workload", [ND["conv1d"].with_batch(1)], ids=["conv1d"])
+def test_nd_scipy_is_skipped(workload: ConvWorkload) -> None:
+    x, kernels = workload.inputs("float64")
+    with pytest.raises(NotImplementedError):
+        prepare("scipy", workload, x, kernels)
+
+
+PAD_CASES = {
+    "same-asymmetric-stride2": ConvWorkload((1, 7, 5, 2), (2, 3, 1, 4), "same", stride=2, groups=2),
+    "full-dilated-1d": ConvWorkload((2, 9, 3), (3, 3, 2), "full", dilation=2),
+    "valid-3d": ConvWorkload((1, 4, 5, 6, 2), (2, 3, 2, 2, 3), "valid", stride=2),
+    "int-grouped": ConvWorkload((1, 6, 6, 4), (3, 3, 2, 6), 1, dilation=2, groups=2),
+}
+
+
+@pytest.mark.parametrize("workload", PAD_CASES.values(), ids=list(PAD_CASES))
+def test_nd_peers_pad_as_conv(workload: ConvWorkload) -> None:
+    """Paddings, strides and dimensions the ND cases (symmetric 'same', stride 1) do not reach:
+    an odd total's extra sample after, 'full', 'valid', an int; PyTorch pre-pads when the
+    sides differ."""
+    x, kernels = workload.inputs("float64")
+    expected = prepare("stridedconv", workload, x, kernels)()
+    np.testing.assert_allclose(prepare("naive", workload, x, kernels)(), expected, rtol=1e-12)
+    if _available("torch"):
+        result = np.moveaxis(np.asarray(prepare("torch", workload, x, kernels)()), 1, -1)
+        np.testing.assert_allclose(result, expected, rtol=1e-12)
+
+
+def test_nd_same_puts_the_odd_sample_after() -> None:
+    assert PAD_CASES["same-asymmetric-stride2"].pads() == [(0, 1), (1, 1)]

@@ -4,15 +4,16 @@ A `Workload` says what to compute; `prepare(library, workload, images, kernel)` 
 zero-argument callable that computes it with that library, everything that is not the
 computation itself (tensor views, thread settings) done beforehand. A library that is not
 installed, or cannot compute a workload, raises `NotImplementedError`, which asv reports as
-a skipped benchmark.
+a skipped benchmark. A `ConvWorkload` is one call of the N-d `conv` (1-D, 3-D, dilated,
+depthwise, grouped); `prepare` takes either kind.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import numpy as np
 
@@ -96,6 +97,65 @@ LATENCY = Workload("gray", (1, 28, 28), values=EDGES, padding="same")
 SCALING = {m: SEED["gray_valid"].with_batch(m) for m in (1000, 10000, 50000)}
 
 
+@dataclass(frozen=True, eq=False)
+class ConvWorkload:
+    """One call of the N-d `conv`, in a float dtype.
+
+    `shape` is x's, channels last: ``(m, s1, ..., sd, c)``; `kernel` is the kernels' shape,
+    ``(k1, ..., kd, c // groups, nc)``.
+    """
+
+    shape: tuple[int, ...]
+    kernel: tuple[int, ...]
+    padding: Literal["valid", "same", "full"] | int = "valid"
+    stride: int = 1
+    dilation: int = 1
+    groups: int = 1
+
+    @property
+    def ndim(self) -> int:
+        """Number `d` of spatial axes."""
+        return len(self.kernel) - 2
+
+    def with_batch(self, m: int) -> ConvWorkload:
+        """The same workload on `m` samples."""
+        return replace(self, shape=(m, *self.shape[1:]))
+
+    def inputs(self, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Seeded `x` (uniform in [0, 1)) and kernels (standard normal) in `dtype`."""
+        rng = np.random.default_rng(seed)
+        x = rng.random(self.shape, dtype=dtype)
+        return x, rng.standard_normal(self.kernel).astype(dtype)
+
+    def pads(self) -> list[tuple[int, int]]:
+        """(before, after) zero padding of each spatial axis, by the rule `conv` documents."""
+        sizes = self.shape[1 : 1 + self.ndim]
+        spans = [(k - 1) * self.dilation + 1 for k in self.kernel[: self.ndim]]
+        if self.padding == "valid":
+            return [(0, 0)] * self.ndim
+        if isinstance(self.padding, int):
+            return [(self.padding, self.padding)] * self.ndim
+        if self.padding == "full":
+            return [(span - 1, span - 1) for span in spans]
+        # TensorFlow's SAME: ceil(n / stride) outputs, the odd sample of padding after.
+        pads = []
+        for n, span in zip(sizes, spans, strict=True):
+            total = max((-(-n // self.stride) - 1) * self.stride + span - n, 0)
+            pads.append((total // 2, total - total // 2))
+        return pads
+
+
+#: N-d `conv` cases beside PyTorch's conv1d/conv2d/conv3d: float32, 'same', stride 1. Batches
+#: are sized for a few hundred milliseconds of stridedconv on two cores.
+ND: dict[str, ConvWorkload] = {
+    "conv1d": ConvWorkload((64, 1024, 32), (5, 32, 32), "same"),
+    "conv3d": ConvWorkload((2, 16, 32, 32, 8), (3, 3, 3, 8, 16), "same"),
+    "dilated": ConvWorkload((8, 56, 56, 32), (3, 3, 32, 32), "same", dilation=2),
+    "depthwise": ConvWorkload((16, 56, 56, 64), (3, 3, 1, 64), "same", groups=64),
+    "grouped": ConvWorkload((8, 56, 56, 64), (3, 3, 16, 64), "same", groups=4),
+}
+
+
 def pads(workload: Workload) -> tuple[tuple[int, int], tuple[int, int]]:
     """(before, after) zero padding of each axis, from stridedconv's own geometry."""
     spatial = workload.shape[1:3]
@@ -106,9 +166,16 @@ def pads(workload: Workload) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def prepare(
-    library: str, workload: Workload, images: np.ndarray, kernel: np.ndarray
+    library: str, workload: Workload | ConvWorkload, images: np.ndarray, kernel: np.ndarray
 ) -> Callable[[], Any]:
     """A zero-argument callable computing `workload` with `library`."""
+    if isinstance(workload, ConvWorkload):
+        return {
+            "stridedconv": _stridedconv_nd,
+            "torch": _torch_nd,
+            "scipy": _scipy_nd,
+            "naive": _naive_nd,
+        }[library](workload, images, kernel)
     return {
         "stridedconv": _stridedconv,
         "torch": _torch,
@@ -227,6 +294,69 @@ def _naive(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], 
         if w.kind == "channels":
             return np.einsum("mhwcij,ijc->mhw", view, kernel)
         return np.einsum("mhwcij,ijcn->mhwn", view, kernel)
+
+    return run
+
+
+def _stridedconv_nd(w: ConvWorkload, x: np.ndarray, kernels: np.ndarray) -> Callable[[], Any]:
+    return lambda: sc.conv(
+        x, kernels, stride=w.stride, padding=w.padding, dilation=w.dilation, groups=w.groups
+    )
+
+
+def _torch_nd(w: ConvWorkload, x: np.ndarray, kernels: np.ndarray) -> Callable[[], Any]:
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        raise NotImplementedError("PyTorch is not installed") from None
+    torch.set_num_threads(THREADS)
+    d = w.ndim
+    conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[d]
+    # (m, s1..sd, c) -> (m, c, s1..sd) and (k1..kd, c // groups, nc) -> (nc, c // groups,
+    # k1..kd), both zero-copy permutes: PyTorch sees channels-last memory.
+    inputs = torch.from_numpy(x).permute(0, d + 1, *range(1, d + 1))
+    k = torch.from_numpy(kernels).permute(d + 1, d, *range(d))
+    pads = w.pads()
+    before = tuple(b for b, _ in pads)
+    if before == tuple(a for _, a in pads):
+        padding, pre = before, None
+    else:  # F.pad wants the last axis first
+        padding, pre = (0,) * d, tuple(p for pair in reversed(pads) for p in pair)
+
+    def run() -> Any:
+        padded = inputs if pre is None else F.pad(inputs, pre)
+        return conv(
+            padded, k, stride=w.stride, padding=padding, dilation=w.dilation, groups=w.groups
+        )
+
+    return run
+
+
+def _scipy_nd(w: ConvWorkload, x: np.ndarray, kernels: np.ndarray) -> Callable[[], Any]:
+    raise NotImplementedError("SciPy has no batched, grouped N-d convolution to compare with")
+
+
+def _naive_nd(w: ConvWorkload, x: np.ndarray, kernels: np.ndarray) -> Callable[[], Any]:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    d, g = w.ndim, w.groups
+    spatial = tuple(range(1, d + 1))
+    spans = [(k - 1) * w.dilation + 1 for k in kernels.shape[:d]]
+    # Every tap of every dilated window, every `stride`-th window.
+    taps = (slice(None), *[slice(None, None, w.stride)] * d, slice(None), slice(None))
+    taps += (slice(None, None, w.dilation),) * d
+    outs, ks = "pqr"[:d], "ijk"[:d]
+    # Channels split into (group, channel in group), output channels into (group, filter).
+    subscripts = f"m{outs}gc{ks},{ks}cgn->m{outs}gn"
+    grouped = kernels.reshape(*kernels.shape[:-1], g, -1)
+
+    def run() -> Any:
+        padded = np.pad(x, [(0, 0), *w.pads(), (0, 0)])
+        split = padded.reshape(*padded.shape[:-1], g, -1)
+        view = sliding_window_view(split, spans, axis=spatial)[taps]
+        out = np.einsum(subscripts, view, grouped)
+        return out.reshape(*out.shape[:-2], -1)
 
     return run
 
