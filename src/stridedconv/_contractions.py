@@ -86,14 +86,14 @@ def _sum_of_products(
     cg, nc = weights.shape[-2:]
     ng = nc // groups
     term = staging.scratch("term", total.shape, total.dtype)
+    if cg == 1 and ng > 1 and groups > 1:  # (.., g, 1) * (g, ng) -> (.., g, ng)
+        parts = (part[..., None] for part in parts)
+        weights = weights.reshape(-1, 1, groups, ng)
+        total, term = (a.reshape(*a.shape[:-1], groups, ng) for a in (total, term))
     for i, part in enumerate(parts):
         dest = total if i == 0 else term
-        if cg == 1:  # (.., g, 1) * (g, ng) -> (.., g, ng)
-            np.multiply(
-                part[..., None],
-                weights[i, 0].reshape(groups, ng),
-                out=dest.reshape(*dest.shape[:-1], groups, ng),
-            )
+        if cg == 1:  # (.., c) * (nc,) -> (.., nc), one channel or one output per group
+            np.multiply(part, weights[i, 0], out=dest)
         elif groups > 1:  # (g, positions, cg) @ (g, cg, ng) -> (g, positions, ng)
             np.matmul(
                 part.reshape(-1, groups, cg).transpose(1, 0, 2),

@@ -34,6 +34,12 @@ POOL_STRATEGIES = tuple(REDUCTIONS)
 #: holds at least one image, so the memory beyond the result is a few chunks, whatever the
 #: batch size.
 CHUNK_BYTES = 4 * 2**20
+#: Threads pay for themselves on large problems only: with less work in all, or in smaller
+#: chunks, handing chunks to threads (and their contention for the GIL between short NumPy
+#: calls) costs more than it saves; measured, ~200 us per chunk of one 28x28 image.
+#: Forcing ``threads`` (tests) skips both limits.
+PARALLEL_BYTES = 8 * 2**20
+THREAD_CHUNK_BYTES = 2**20
 #: Up to this many input channels, contracting channels first ("planes") beats BLAS calls
 #: whose inner dimension is the channel count.
 FEW_CHANNELS = 4
@@ -109,10 +115,15 @@ def _for_each_chunk(
 ) -> None:
     """Call ``work(chunk, staging)`` for every chunk of `m` images; each thread has its own
     `Staging` (buffers are reused from chunk to chunk, never shared between threads)."""
-    threads = int(forced_strategy("threads") or THREADS) if parallel else 1
-    step = max(1, CHUNK_BYTES // max(bytes_per_image, 1))
+    forced_threads = forced_strategy("threads")
+    threads = int(forced_threads or THREADS) if parallel else 1
+    per_image = max(bytes_per_image, 1)
+    step = max(1, CHUNK_BYTES // per_image)
+    if threads > 1 and forced_threads is None and m * per_image < PARALLEL_BYTES:
+        threads = 1
     if threads > 1:  # at least 4 chunks a thread, so that no thread waits long for another
-        step = min(step, max(1, -(-m // (4 * threads))))
+        smallest = 1 if forced_threads else -(-THREAD_CHUNK_BYTES // per_image)
+        step = min(step, max(smallest, -(-m // (4 * threads))))
     chunks = [slice(start, min(start + step, m)) for start in range(0, m, step)]
     threads = min(threads, len(chunks))
     if threads <= 1:

@@ -88,6 +88,15 @@ def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int
     ValueError
         When the sequence has the wrong length or an item is below `minimum`.
     """
+    # The common cases, checked fast: one int, or a tuple of ndim ints.
+    if type(value) is int and value >= minimum:
+        return (value,) * ndim
+    if (
+        type(value) is tuple
+        and len(value) == ndim
+        and all(type(item) is int and item >= minimum for item in value)
+    ):
+        return value
     what = "positive" if minimum == 1 else "non-negative"
     expected = f"an int or a sequence of {ndim} {what} ints"
     if _is_int(value):
