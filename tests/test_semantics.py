@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -498,3 +500,22 @@ def test_pool_in_many_chunks(
     with forcing(pool=strategy, threads=threads):
         out = sc.pool(images, (3, 2), (2, 3), mode=mode)
     np.testing.assert_array_equal(out, pool2d(images, (3, 2), (2, 3), mode), strict=True)
+
+
+@pytest.mark.parametrize("where", ["caller", "helper"])
+def test_an_error_in_any_thread_propagates(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """The calling thread works on chunks too: an error raised by it or by a helper thread
+    reaches the caller, after every thread has stopped."""
+    main = threading.main_thread()
+
+    def failing(x: Any, staging: Any, weights: Any, out: Any, groups: int) -> None:
+        on_caller = threading.current_thread() is main
+        if on_caller == (where == "caller"):
+            raise RuntimeError(f"failed on the {where}")
+        time.sleep(0.001)  # leave the other thread time to take chunks
+        out[...] = 0
+
+    monkeypatch.setitem(engine.CONTRACTIONS, "einsum", failing)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    with forcing(conv="einsum", threads=2), pytest.raises(RuntimeError, match=where):
+        sc.conv(np.zeros((64, 4, 4, 1)), np.ones((2, 2, 1, 1)))

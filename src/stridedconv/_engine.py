@@ -134,17 +134,36 @@ def _for_each_chunk(
         for chunk in chunks:
             work(chunk, staging)
         return
-    local = threading.local()
+    # The calling thread works too, and every thread takes the next chunk when it is done
+    # with one: a helper is woken once per call, not once per chunk.
+    pending = iter(chunks)
+    lock = threading.Lock()
+    failed = threading.Event()
 
-    def run(chunk: slice) -> None:
-        if not hasattr(local, "staging"):
-            local.staging = Staging(staging.geometry)
+    def drain(own: Staging) -> None:
         # errstate is per thread: IEEE results, no warnings (see `correlate`).
         with np.errstate(all="ignore"):
-            work(chunk, local.staging)
+            while not failed.is_set():
+                with lock:
+                    chunk = next(pending, None)
+                if chunk is None:
+                    return
+                try:
+                    work(chunk, own)
+                except BaseException:
+                    failed.set()  # the others stop after their current chunk
+                    raise
 
-    # Each worker thread gets its chunks in turn; list() re-raises the first error.
-    list(_executor(threads).map(run, chunks))
+    helpers = [
+        _executor(threads - 1).submit(drain, Staging(staging.geometry)) for _ in range(threads - 1)
+    ]
+    try:
+        drain(staging)
+    finally:
+        for helper in helpers:
+            helper.exception()  # wait for every helper before the buffers go
+    for helper in helpers:
+        helper.result()  # re-raise a helper's error
 
 
 def conv_strategy(channels: int, features: int, dtype: np.dtype[np.generic]) -> str:
