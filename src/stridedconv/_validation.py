@@ -162,33 +162,39 @@ def padding_spec(
     sequence of `ndim` ``(before, after)`` pairs pads each axis as it says (an int in place
     of a pair pads that axis symmetrically).
     """
-    quoted = ", ".join(repr(word) for word in words)
     if isinstance(value, str):
         word = value.lower()  # TensorFlow users write 'SAME' and 'VALID'
         if word not in words:
             msg = (
-                f"padding must be {quoted} or {ndim} non-negative ints, "
+                f"padding must be {_quoted(words)} or {ndim} non-negative ints, "
                 f"got the unknown word {value!r}"
             )
             raise ValueError(msg)
         return word
-    expected = f"{quoted}, an int or a sequence of {ndim} non-negative ints"
-    if pairs:
-        expected += f" or of {ndim} (before, after) pairs of them"
-    msg = f"padding must be {expected}, got {value!r}"
     if pairs and _holds_pairs(value):
         assert isinstance(value, (Sequence, np.ndarray))
-        if len(value) != ndim:
-            raise ValueError(msg)
         try:
+            if len(value) != ndim:
+                raise ValueError
             return tuple(_pair(item) for item in value)
         except (TypeError, ValueError) as error:
-            raise type(error)(msg) from None
+            raise type(error)(_padding_message(value, ndim, words, pairs)) from None
     try:
         amounts = int_tuple(value, "padding", ndim, minimum=0)
     except (TypeError, ValueError) as error:
-        raise type(error)(msg) from None
+        raise type(error)(_padding_message(value, ndim, words, pairs)) from None
     return tuple((amount, amount) for amount in amounts)
+
+
+def _quoted(words: tuple[str, ...]) -> str:
+    return ", ".join(repr(word) for word in words)
+
+
+def _padding_message(value: object, ndim: int, words: tuple[str, ...], pairs: bool) -> str:
+    expected = f"{_quoted(words)}, an int or a sequence of {ndim} non-negative ints"
+    if pairs:
+        expected += f" or of {ndim} (before, after) pairs of them"
+    return f"padding must be {expected}, got {value!r}"
 
 
 def _pair(item: object) -> tuple[int, int]:
