@@ -251,6 +251,13 @@ def test_pool_sum_of_large_integers_is_exact() -> None:
     assert out[0, 0, 0, 0] == 2**64
 
 
+@pytest.mark.parametrize("ceil_mode", [False, True])
+@pytest.mark.parametrize("mode", MODES)
+def test_same_pooling_of_an_empty_axis_is_empty(mode: str, ceil_mode: bool) -> None:
+    out = sc.pool(np.zeros((2, 0, 5, 3)), (2, 2), 2, mode, padding="same", ceil_mode=ceil_mode)
+    assert out.shape == (2, 0, 3, 3)
+
+
 # --- against PyTorch --------------------------------------------------------------------
 
 

@@ -145,14 +145,24 @@ def pool(
         _check_half_window(spec, window)
     x = np.moveaxis(images, 1, -1) if channels_first else images  # a view
     in_shape = x.shape[1:-1]
-    if spec == "valid":
-        spec = ((0, 0),) * d
-    elif isinstance(spec, str):  # 'same' and 'full' always fit
-        spec = make_geometry(in_shape, window, steps, spec, dilation=dilations).pad
-    pads = _ceil_pads(in_shape, window, steps, dilations, spec) if ceil else spec
-    geometry = make_geometry(
-        in_shape, window, steps, pads, dilation=dilations, kernel_name="kernel_shape"
-    )
+    # 'same' has ceil(n / s) windows already: ceil_mode changes nothing there.
+    if ceil and spec != "same":
+        # `pads`, the padding proper, for the means: the overhang that ceil_mode adds holds
+        # no values and counts none.
+        pads = _amounts(spec, in_shape, window, steps, dilations)
+        geometry = make_geometry(
+            in_shape,
+            window,
+            steps,
+            _ceil_pads(in_shape, window, steps, dilations, pads),
+            dilation=dilations,
+            kernel_name="kernel_shape",
+        )
+    else:
+        geometry = make_geometry(
+            in_shape, window, steps, spec, dilation=dilations, kernel_name="kernel_shape"
+        )
+        pads = geometry.pad
 
     force = forced_strategy("integers")
     if mode in ("max", "min"):
@@ -163,7 +173,7 @@ def pool(
         out = reduce_windows(x, geometry, np.add, sum_plan(x, math.prod(window), force))
     else:
         plan = mean_plan(x, math.prod(window), force)
-        divisor = _window_counts(geometry, spec, include_pad, plan)
+        divisor = _window_counts(geometry, pads, include_pad, plan)
         out = reduce_windows(x, geometry, np.add, plan, divisor=divisor)
     if channels_first:
         return np.ascontiguousarray(np.moveaxis(out, -1, 1))
@@ -195,6 +205,25 @@ def _check_half_window(pads: tuple[tuple[int, int], ...], window: tuple[int, ...
                 f"window on each side, kernel_shape[{axis}] // 2 = {k} // 2 = {k // 2}"
             )
             raise ValueError(msg)
+
+
+def _amounts(
+    spec: str | tuple[tuple[int, int], ...],
+    in_shape: tuple[int, ...],
+    window: tuple[int, ...],
+    steps: tuple[int, ...],
+    dilations: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:
+    """(before, after) per axis for a `padding_spec` result: pairs as they are, words by the
+    rules of `make_geometry`."""
+    if not isinstance(spec, str):
+        return spec
+    if spec == "valid":
+        return ((0, 0),) * len(window)
+    geometry = make_geometry(
+        in_shape, window, steps, spec, dilation=dilations, kernel_name="kernel_shape"
+    )
+    return geometry.pad
 
 
 def _ceil_pads(
