@@ -4,9 +4,10 @@ Each chunk is padded on its own (never the whole batch), evaluated by one strate
 `_contractions` (convolution) or `_reductions` (pooling), and written into its slice of the
 preallocated result. Tests and benchmarks force a strategy with `forced`.
 
-Strategies that make no BLAS call run their chunks on a few threads: NumPy releases the GIL
-inside its loops. Strategies that call BLAS run their chunks one after another and leave the
-threads to BLAS; two levels of threads on one core pool would compete for the same cores.
+Strategies that make no BLAS call run the chunks of a large batch on a few threads, the
+calling thread among them: NumPy releases the GIL inside its loops. Strategies that call
+BLAS run their chunks one after another and leave the threads to BLAS; two levels of threads
+on one core pool would compete for the same cores.
 """
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ CHUNK_BYTES = 4 * 2**20
 SINGLE_IMAGE_IM2COL_BYTES = 2**20
 #: Threads pay for themselves on large problems only: with less work in all, or in smaller
 #: chunks, handing chunks to threads (and their contention for the GIL between short NumPy
-#: calls) costs more than it saves; measured, ~200 us per chunk of one 28x28 image.
+#: calls) costs more than it saves; measured, ~200 us per chunk of one 28x28 image when
+#: every chunk was handed to a thread of its own.
 #: Forcing ``threads`` (tests) skips both limits.
 PARALLEL_BYTES = 8 * 2**20
 THREAD_CHUNK_BYTES = 2**20
 #: Chunks per thread when the batch is split for threads: enough that a thread rarely waits
-#: for the other, few enough that hand-offs (~20 us each here) stay cheap. Measured on
-#: 1000 28x28 images: 2 a thread 2.4 us per image, 4 a thread 3.3 us.
+#: for the other at the end, few enough that each chunk's fixed cost (a few dozen NumPy
+#: calls) stays small. Measured on 1000 28x28 images, us per image: 1 a thread 2.8, 2 a
+#: thread 2.4, 4 a thread 3.1, 8 a thread 3.4.
 CHUNKS_PER_THREAD = 2
 #: Up to this many input channels, contracting channels first ("planes") beats BLAS calls
 #: whose inner dimension is the channel count.
