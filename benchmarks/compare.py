@@ -11,6 +11,12 @@ Run from the repository root, in an environment with ``pip install '.[bench]'``:
     python benchmarks/compare.py            # every workload, 7 pairs each
     python benchmarks/compare.py --pairs 3 --only gray_valid bank
     python benchmarks/compare.py --only nd           # the N-d conv cases (conv1d, grouped ...)
+    python benchmarks/compare.py --only pool         # pool with padding, ceil_mode, 3-D ...
+
+A word of ``--only`` that names a row, whole or without its group (``nd dilated`` or
+``dilated``), selects that row alone: ``max_2x2`` is the seed workload, not also
+``pool max_2x2x2_3d``. Any other word selects every row whose name contains it (``gray``,
+``nd``, ``pool``).
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from benchmarks.workloads import (
     CNN,
     LATENCY,
     ND,
+    POOLS,
     SCALING,
     SEED,
     ConvWorkload,
+    PoolWorkload,
     Workload,
     output_bytes,
     prepare,
@@ -79,7 +87,11 @@ def _run(library: str, name: str, dtype: str, calls: int) -> dict[str, float]:
 
 
 def measure(
-    name: str, workload: Workload | ConvWorkload, dtype: str, pairs: int, calls: int
+    name: str,
+    workload: Workload | ConvWorkload | PoolWorkload,
+    dtype: str,
+    pairs: int,
+    calls: int,
 ) -> dict[str, Any]:
     """Time `workload` in `dtype` with stridedconv and PyTorch, alternating processes."""
     ours, theirs = [], []
@@ -97,9 +109,19 @@ def measure(
     }
 
 
-def cases(only: list[str] | None) -> list[tuple[str, Workload | ConvWorkload, str, int]]:
+Row = tuple[str, Workload | ConvWorkload | PoolWorkload, str, int]
+
+
+def _picks(word: str, name: str, names: set[str]) -> bool:
+    """Whether `word` selects the row `name`: by name when it names a row (see above)."""
+    if word in names:
+        return word in (name, name.split(" ", 1)[-1])
+    return word in name
+
+
+def cases(only: list[str] | None) -> list[Row]:
     """(name, workload, dtype, calls per timing) for every row of the table."""
-    rows: list[tuple[str, Workload | ConvWorkload, str, int]] = []
+    rows: list[Row] = []
     for name, workload in SEED.items():
         dtypes = (
             ("float32", "float64") if workload.kind == "gray" else ("float32", "float64", "uint8")
@@ -107,17 +129,21 @@ def cases(only: list[str] | None) -> list[tuple[str, Workload | ConvWorkload, st
         rows += [(name, workload, dtype, 1) for dtype in dtypes]
     rows += [(f"cnn {name}", workload, "float32", 1) for name, workload in CNN.items()]
     rows += [(f"nd {name}", workload, "float32", 1) for name, workload in ND.items()]
+    rows += [(f"pool {name}", workload, "float32", 1) for name, workload in POOLS.items()]
     rows += [("latency 1x28x28", LATENCY, "float32", 300)]
     rows += [(f"scaling m={m}", workload, "float32", 1) for m, workload in SCALING.items()]
     if only:
-        rows = [row for row in rows if any(word in row[0] for word in only)]
+        names = {row[0] for row in rows} | {row[0].split(" ", 1)[-1] for row in rows}
+        rows = [row for row in rows if any(_picks(word, row[0], names) for word in only)]
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=7, help="alternating pairs per row")
-    parser.add_argument("--only", nargs="*", help="rows whose name contains one of these")
+    parser.add_argument(
+        "--only", nargs="*", help="rows named by one of these, else whose name contains one"
+    )
     parser.add_argument("--calls", type=int, default=3, help="calls per run; the best counts")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()

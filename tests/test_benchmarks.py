@@ -14,7 +14,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
-from benchmarks.workloads import CNN, LIBRARIES, ND, SEED, ConvWorkload, prepare
+from benchmarks.workloads import (
+    CNN,
+    LIBRARIES,
+    ND,
+    POOLS,
+    SEED,
+    ConvWorkload,
+    PoolWorkload,
+    prepare,
+)
 
 
 def _available(library: str) -> bool:
@@ -94,3 +103,35 @@ def test_nd_peers_pad_as_conv(workload: ConvWorkload) -> None:
 
 def test_nd_same_puts_the_odd_sample_after() -> None:
     assert PAD_CASES["same-asymmetric-stride2"].pads() == [(0, 1), (1, 1)]
+
+
+POOL_CASES = [(name, spec.with_batch(2)) for name, spec in POOLS.items()]
+
+
+@pytest.mark.parametrize("library", [lib for lib in LIBRARIES if lib != "stridedconv"])
+@pytest.mark.parametrize(("name", "workload"), POOL_CASES, ids=[name for name, _ in POOL_CASES])
+def test_pool_peers_agree(library: str, name: str, workload: PoolWorkload) -> None:
+    if not _available(library):
+        pytest.skip(f"{library} is not installed")
+    x, kernel = workload.inputs("float64")
+    expected = prepare("stridedconv", workload, x, kernel)()
+    assert expected.shape == (2, *workload.out_shape(), workload.shape[-1])
+    if library == "scipy":
+        with pytest.raises(NotImplementedError):
+            prepare(library, workload, x, kernel)
+        return
+    result = np.asarray(prepare(library, workload, x, kernel)())
+    if library == "torch":  # (m, c, o1..od) -> (m, o1..od, c)
+        result = np.moveaxis(result, 1, -1)
+    np.testing.assert_allclose(result, expected, rtol=1e-12)
+
+
+def test_pool_rows_are_selected_by_name() -> None:
+    """`--only pool` selects the pool rows; a seed workload's name, itself a prefix of a pool
+    case's, selects that workload alone."""
+    import compare
+
+    pools = {name for name, *_ in compare.cases(["pool"])}
+    assert pools == {f"pool {name}" for name in POOLS}
+    assert {name for name, *_ in compare.cases(["max_2x2"])} == {"max_2x2"}
+    assert {name for name, *_ in compare.cases(["max_2x2x2_3d"])} == {"pool max_2x2x2_3d"}

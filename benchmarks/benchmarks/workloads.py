@@ -5,7 +5,8 @@ zero-argument callable that computes it with that library, everything that is no
 computation itself (tensor views, thread settings) done beforehand. A library that is not
 installed, or cannot compute a workload, raises `NotImplementedError`, which asv reports as
 a skipped benchmark. A `ConvWorkload` is one call of the N-d `conv` (1-D, 3-D, dilated,
-depthwise, grouped); `prepare` takes either kind.
+depthwise, grouped), a `PoolWorkload` one call of `pool` with PyTorch's options (padding,
+dilation, ceil_mode, count_include_pad); `prepare` takes any of the three kinds.
 """
 
 from __future__ import annotations
@@ -156,6 +157,63 @@ ND: dict[str, ConvWorkload] = {
 }
 
 
+@dataclass(frozen=True, eq=False)
+class PoolWorkload:
+    """One call of `pool` with PyTorch's options, in a float dtype.
+
+    `shape` is x's, channels last: ``(m, s1, ..., sd, c)``; `kernel` is the window,
+    ``(k1, ..., kd)``. `padding` is symmetric, at most ``k // 2``, as PyTorch takes it.
+    """
+
+    shape: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: int
+    mode: Literal["max", "avg"] = "max"
+    padding: int = 0
+    dilation: int = 1
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+
+    @property
+    def ndim(self) -> int:
+        """Number `d` of spatial axes."""
+        return len(self.kernel)
+
+    def with_batch(self, m: int) -> PoolWorkload:
+        """The same workload on `m` samples."""
+        return replace(self, shape=(m, *self.shape[1:]))
+
+    def inputs(self, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Seeded `x` (uniform in [0, 1)) in `dtype`, and an empty array in place of the
+        kernel that `prepare` takes: pooling has none."""
+        rng = np.random.default_rng(seed)
+        return rng.random(self.shape, dtype=dtype), np.empty(0, dtype)
+
+    def out_shape(self) -> tuple[int, ...]:
+        """``(o1, ..., od)`` by PyTorch's rule: with `ceil_mode`, a last window must start
+        inside the input or its leading padding."""
+        outs = []
+        for n, k in zip(self.shape[1 : 1 + self.ndim], self.kernel, strict=True):
+            room = n + 2 * self.padding - (k - 1) * self.dilation - 1
+            o = (-(-room // self.stride) if self.ceil_mode else room // self.stride) + 1
+            if self.ceil_mode and (o - 1) * self.stride >= n + self.padding:
+                o -= 1
+            outs.append(o)
+        return tuple(outs)
+
+
+#: `pool` with PyTorch's options beside max_pool2d/3d and avg_pool2d: float32, channels last.
+#: Batches are sized for a few tens of milliseconds of stridedconv on two cores.
+POOLS: dict[str, PoolWorkload] = {
+    "max_3x3s2_pad1": PoolWorkload((16, 112, 112, 64), (3, 3), 2, padding=1),  # ResNet stem
+    "avg_3x3s2_ceil": PoolWorkload(
+        (16, 112, 112, 64), (3, 3), 2, "avg", padding=1, ceil_mode=True, count_include_pad=False
+    ),
+    "max_2x2x2_3d": PoolWorkload((4, 32, 64, 64, 16), (2, 2, 2), 2),
+    "max_dilated": PoolWorkload((16, 56, 56, 64), (3, 3), 1, padding=1, dilation=2),
+}
+
+
 def pads(workload: Workload) -> tuple[tuple[int, int], tuple[int, int]]:
     """(before, after) zero padding of each axis, from stridedconv's own geometry."""
     spatial = workload.shape[1:3]
@@ -166,9 +224,19 @@ def pads(workload: Workload) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def prepare(
-    library: str, workload: Workload | ConvWorkload, images: np.ndarray, kernel: np.ndarray
+    library: str,
+    workload: Workload | ConvWorkload | PoolWorkload,
+    images: np.ndarray,
+    kernel: np.ndarray,
 ) -> Callable[[], Any]:
     """A zero-argument callable computing `workload` with `library`."""
+    if isinstance(workload, PoolWorkload):
+        return {
+            "stridedconv": _stridedconv_pool,
+            "torch": _torch_pool,
+            "scipy": _scipy_pool,
+            "naive": _naive_pool,
+        }[library](workload, images, kernel)
     if isinstance(workload, ConvWorkload):
         return {
             "stridedconv": _stridedconv_nd,
@@ -357,6 +425,95 @@ def _naive_nd(w: ConvWorkload, x: np.ndarray, kernels: np.ndarray) -> Callable[[
         view = sliding_window_view(split, spans, axis=spatial)[taps]
         out = np.einsum(subscripts, view, grouped)
         return out.reshape(*out.shape[:-2], -1)
+
+    return run
+
+
+def _stridedconv_pool(w: PoolWorkload, x: np.ndarray, _: np.ndarray) -> Callable[[], Any]:
+    return lambda: sc.pool(
+        x,
+        w.kernel,
+        w.stride,
+        w.mode,
+        padding=w.padding,
+        dilation=w.dilation,
+        ceil_mode=w.ceil_mode,
+        count_include_pad=w.count_include_pad,
+    )
+
+
+def _torch_pool(w: PoolWorkload, x: np.ndarray, _: np.ndarray) -> Callable[[], Any]:
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        raise NotImplementedError("PyTorch is not installed") from None
+    torch.set_num_threads(THREADS)
+    d = w.ndim
+    # (m, s1..sd, c) -> (m, c, s1..sd), a zero-copy permute: PyTorch sees channels-last memory.
+    inputs = torch.from_numpy(x).permute(0, d + 1, *range(1, d + 1))
+    if w.mode == "max":
+        max_pool = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[d]
+        return lambda: max_pool(
+            inputs,
+            w.kernel,
+            w.stride,
+            padding=w.padding,
+            dilation=w.dilation,
+            ceil_mode=w.ceil_mode,
+        )
+    if w.mode == "avg" and w.dilation == 1:
+        avg_pool = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[d]
+        return lambda: avg_pool(
+            inputs,
+            w.kernel,
+            w.stride,
+            padding=w.padding,
+            ceil_mode=w.ceil_mode,
+            count_include_pad=w.count_include_pad,
+        )
+    raise NotImplementedError(f"PyTorch has no {w.mode} pooling with dilation {w.dilation}")
+
+
+def _scipy_pool(w: PoolWorkload, x: np.ndarray, _: np.ndarray) -> Callable[[], Any]:
+    raise NotImplementedError("SciPy has no pooling with PyTorch's padding and ceil_mode rules")
+
+
+def _naive_pool(w: PoolWorkload, x: np.ndarray, _: np.ndarray) -> Callable[[], Any]:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    if w.mode not in ("max", "avg"):
+        raise NotImplementedError(f"the naive peer has no {w.mode} pooling")
+    d, p = w.ndim, w.padding
+    spans = [(k - 1) * w.dilation + 1 for k in w.kernel]
+    outs = w.out_shape()
+    # ceil_mode's last window may overhang the padding: that overhang holds no values.
+    overhang = [
+        max((o - 1) * w.stride + span - (n + 2 * p), 0)
+        for o, span, n in zip(outs, spans, w.shape[1 : 1 + d], strict=True)
+    ]
+    taps = (
+        slice(None),
+        *[slice(0, (o - 1) * w.stride + 1, w.stride) for o in outs],
+        slice(None),
+        *[slice(None, None, w.dilation)] * d,
+    )
+    # Max: -inf, never selected. Mean: NaN, which nanmean skips, where a tap does not count;
+    # zeros in the padding proper when it counts.
+    if w.mode == "max":
+        pad_fill = over_fill = -np.inf
+        reduce: Callable[..., Any] = np.max
+    else:
+        pad_fill, over_fill = (0.0 if w.count_include_pad else np.nan), np.nan
+        reduce = np.nanmean
+
+    def run() -> Any:
+        padded = np.pad(x, [(0, 0), *[(p, p)] * d, (0, 0)], constant_values=pad_fill)
+        if any(overhang):
+            widths = [(0, 0), *[(0, e) for e in overhang], (0, 0)]
+            padded = np.pad(padded, widths, constant_values=over_fill)
+        view = sliding_window_view(padded, spans, axis=tuple(range(1, d + 1)))[taps]
+        return reduce(view, axis=tuple(range(-d, 0)))
 
     return run
 
