@@ -519,3 +519,30 @@ def test_an_error_in_any_thread_propagates(monkeypatch: pytest.MonkeyPatch, wher
     monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
     with forcing(conv="einsum", threads=2), pytest.raises(RuntimeError, match=where):
         sc.conv(np.zeros((64, 4, 4, 1)), np.ones((2, 2, 1, 1)))
+
+
+def test_calls_from_several_threads_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent calls share the helper threads; each gets its own, right result."""
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 2000)
+    monkeypatch.setattr(engine, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(engine, "THREAD_CHUNK_BYTES", 1)
+    monkeypatch.setattr(engine, "THREADS", 2)
+    rng = np.random.default_rng(12)
+    batches = [rng.integers(-9, 9, (40, 9, 8)).astype(np.float64) for _ in range(4)]
+    kernel = rng.integers(-3, 3, (3, 3)).astype(np.float64)
+    expected = [correlate2d(b[..., None], kernel[..., None, None], "same", (1, 1)) for b in batches]
+    results: dict[int, list[np.ndarray]] = {i: [] for i in range(len(batches))}
+
+    def run(i: int) -> None:
+        for _ in range(5):
+            results[i].append(sc.convolve_grayscale_same(batches[i], kernel))
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(len(batches))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for i, outs in results.items():
+        assert len(outs) == 5
+        for out in outs:
+            np.testing.assert_array_equal(out, expected[i][..., 0])
