@@ -165,3 +165,35 @@ def check_padding_mode(
                 f"padding_mode={padding_mode!r}: the axis has size 0"
             )
             raise ValueError(msg)
+
+
+def ceil_mode_pads(
+    in_shape: tuple[int, ...],
+    window: tuple[int, ...],
+    steps: tuple[int, ...],
+    dilations: tuple[int, ...],
+    pads: tuple[tuple[int, int], ...],
+) -> tuple[tuple[int, int], ...]:
+    """`pads` grown at the end of each axis by the overhang of PyTorch's pooling `ceil_mode`.
+
+    The number of windows is rounded up, ``ceil((n + before + after - extent) / s) + 1``,
+    less one when the last window would start past the input and its leading padding. The
+    last window may then run past the padding: the overhang is added after it. Axes where no
+    window fits are left as they are, for `make_geometry` to report.
+
+    Examples
+    --------
+    >>> ceil_mode_pads((5,), (2,), (2,), (1,), ((0, 0),))  # a third window at 4, half outside
+    ((0, 1),)
+    >>> ceil_mode_pads((4,), (2,), (3,), (1,), ((1, 1),))  # a third would start at 5: none
+    ((1, 1),)
+    """
+    grown = []
+    for n, k, s, dil, (before, after) in zip(in_shape, window, steps, dilations, pads, strict=True):
+        padded = n + before + after
+        out = -(-(padded - extent(k, dil)) // s) + 1
+        if (out - 1) * s >= n + before:
+            out -= 1
+        overhang = max((out - 1) * s + extent(k, dil) - padded, 0) if out >= 1 else 0
+        grown.append((before, after + overhang))
+    return tuple(grown)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._dtypes import Plan, mean_plan, sum_plan
 from ._engine import forced_strategy, reduce_windows
-from ._geometry import Geometry, extent, make_geometry
+from ._geometry import Geometry, ceil_mode_pads, make_geometry
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PoolMode
 from ._validation import (
     DATA_FORMATS,
@@ -154,7 +154,7 @@ def pool(
             in_shape,
             window,
             steps,
-            _ceil_pads(in_shape, window, steps, dilations, pads),
+            ceil_mode_pads(in_shape, window, steps, dilations, pads),
             dilation=dilations,
             kernel_name="kernel_shape",
         )
@@ -224,28 +224,6 @@ def _amounts(
         in_shape, window, steps, spec, dilation=dilations, kernel_name="kernel_shape"
     )
     return geometry.pad
-
-
-def _ceil_pads(
-    in_shape: tuple[int, ...],
-    window: tuple[int, ...],
-    steps: tuple[int, ...],
-    dilations: tuple[int, ...],
-    pads: tuple[tuple[int, int], ...],
-) -> tuple[tuple[int, int], ...]:
-    """`pads` grown at the end of each axis by the overhang of PyTorch's `ceil_mode`: the
-    output size rounded up, less one window when the last one would start past the input
-    and its leading padding. Axes where no window fits are left for `make_geometry` to
-    report."""
-    grown = []
-    for n, k, s, dil, (before, after) in zip(in_shape, window, steps, dilations, pads, strict=True):
-        padded = n + before + after
-        out = -(-(padded - extent(k, dil)) // s) + 1
-        if (out - 1) * s >= n + before:
-            out -= 1
-        overhang = max((out - 1) * s + extent(k, dil) - padded, 0) if out >= 1 else 0
-        grown.append((before, after + overhang))
-    return tuple(grown)
 
 
 def _never_selected(mode: str, x: Array) -> object:
