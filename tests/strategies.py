@@ -228,3 +228,11 @@ def window_cases(draw: st.DrawFn) -> WindowCase:
     dtype = draw(st.sampled_from(REAL_DTYPES))
     x = draw(arrays(dtype, (m, *spatial, *rest)))
     return WindowCase(x, window, stride)
+
+
+def as_given(draw: st.DrawFn, values: tuple[int, ...], name: str) -> Any:
+    """A per-axis argument as a user may give it: one int when every axis is alike
+    (sometimes), else a tuple (sometimes a list)."""
+    if len(set(values)) == 1 and draw(st.booleans(), label=f"{name} as int"):
+        return values[0]
+    return list(values) if draw(st.booleans(), label=f"{name} as list") else values

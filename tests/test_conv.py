@@ -27,7 +27,7 @@ from checks import (
     is_exact,
 )
 from reference import conv_pads, correlate_nd
-from strategies import CONV_DTYPES, ConvCase, arrays, conv_cases
+from strategies import CONV_DTYPES, ConvCase, arrays, as_given, conv_cases
 from stridedconv._geometry import make_geometry
 
 CONV_STRATEGIES = [None, *engine.CONV_STRATEGIES]
@@ -110,13 +110,6 @@ class NdCase:
         return int(np.prod(self.kernels.shape[:-1])) + (self.bias is not None)
 
 
-def _as_given(draw: st.DrawFn, values: tuple[int, ...], name: str) -> Any:
-    """One int when every axis is alike (sometimes), else a tuple (sometimes a list)."""
-    if len(set(values)) == 1 and draw(st.booleans(), label=f"{name} as int"):
-        return values[0]
-    return list(values) if draw(st.booleans(), label=f"{name} as list") else values
-
-
 @st.composite
 def nd_cases(
     draw: st.DrawFn,
@@ -174,8 +167,8 @@ def nd_cases(
         x=x,
         kernels=kernels,
         bias=bias,
-        stride=_as_given(draw, stride, "stride"),
-        dilation=_as_given(draw, dilation, "dilation"),
+        stride=as_given(draw, stride, "stride"),
+        dilation=as_given(draw, dilation, "dilation"),
         padding=padding,
         pads=pads,
         padding_mode=padding_mode,

@@ -29,7 +29,7 @@ from checks import (
     is_exact,
 )
 from reference import conv_pads, pool_nd, pool_out_size
-from strategies import arrays
+from strategies import arrays, as_given
 
 POOL_STRATEGIES = [None, *engine.POOL_STRATEGIES]
 MODES = ("max", "avg", "min", "sum")
@@ -114,13 +114,6 @@ class PoolNdCase:
         return np.moveaxis(ref, -1, 1) if self.data_format == "channels_first" else ref
 
 
-def _as_given(draw: st.DrawFn, values: tuple[int, ...], name: str) -> Any:
-    """One int when every axis is alike (sometimes), else a tuple (sometimes a list)."""
-    if len(set(values)) == 1 and draw(st.booleans(), label=f"{name} as int"):
-        return values[0]
-    return list(values) if draw(st.booleans(), label=f"{name} as list") else values
-
-
 @st.composite
 def pool_nd_cases(
     draw: st.DrawFn,
@@ -160,9 +153,9 @@ def pool_nd_cases(
     return PoolNdCase(
         x=draw(arrays(dtype, (m, *sizes, c)), label="x"),
         window=window,
-        stride=_as_given(draw, stride, "stride"),
+        stride=as_given(draw, stride, "stride"),
         mode=mode,
-        dilation=_as_given(draw, dilation, "dilation"),
+        dilation=as_given(draw, dilation, "dilation"),
         padding=padding,
         pads=pads,
         ceil_mode=draw(st.booleans(), label="ceil_mode"),

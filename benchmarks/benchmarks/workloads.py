@@ -262,13 +262,31 @@ def _stridedconv(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callabl
     return lambda: sc.pool(images, w.kernel, w.stride, w.mode)
 
 
-def _torch(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
+def _torch_functional() -> Any:
+    """`torch.nn.functional`, PyTorch set to `THREADS` threads; NotImplementedError (which
+    asv reports as a skipped benchmark) when PyTorch is not installed."""
     try:
         import torch
         import torch.nn.functional as F
     except ImportError:
         raise NotImplementedError("PyTorch is not installed") from None
     torch.set_num_threads(THREADS)
+    return F
+
+
+def _channels_first(x: np.ndarray) -> Any:
+    """``(m, s1..sd, c)`` as a tensor ``(m, c, s1..sd)``: a zero-copy permute, so PyTorch sees
+    channels-last memory."""
+    import torch
+
+    d = x.ndim - 2
+    return torch.from_numpy(x).permute(0, d + 1, *range(1, d + 1))
+
+
+def _torch(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
+    F = _torch_functional()
+    import torch
+
     # NHWC -> NCHW as a zero-copy permute: PyTorch sees channels-last memory.
     x = torch.from_numpy(images)
     x = x[:, None] if w.kind == "gray" else x.permute(0, 3, 1, 2)
@@ -373,17 +391,13 @@ def _stridedconv_nd(w: ConvWorkload, x: np.ndarray, kernels: np.ndarray) -> Call
 
 
 def _torch_nd(w: ConvWorkload, x: np.ndarray, kernels: np.ndarray) -> Callable[[], Any]:
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
-        raise NotImplementedError("PyTorch is not installed") from None
-    torch.set_num_threads(THREADS)
+    F = _torch_functional()
+    import torch
+
     d = w.ndim
     conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[d]
-    # (m, s1..sd, c) -> (m, c, s1..sd) and (k1..kd, c // groups, nc) -> (nc, c // groups,
-    # k1..kd), both zero-copy permutes: PyTorch sees channels-last memory.
-    inputs = torch.from_numpy(x).permute(0, d + 1, *range(1, d + 1))
+    # (k1..kd, c // groups, nc) -> (nc, c // groups, k1..kd), a zero-copy permute.
+    inputs = _channels_first(x)
     k = torch.from_numpy(kernels).permute(d + 1, d, *range(d))
     pads = w.pads()
     before = tuple(b for b, _ in pads)
@@ -443,15 +457,9 @@ def _stridedconv_pool(w: PoolWorkload, x: np.ndarray, _: np.ndarray) -> Callable
 
 
 def _torch_pool(w: PoolWorkload, x: np.ndarray, _: np.ndarray) -> Callable[[], Any]:
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
-        raise NotImplementedError("PyTorch is not installed") from None
-    torch.set_num_threads(THREADS)
+    F = _torch_functional()
     d = w.ndim
-    # (m, s1..sd, c) -> (m, c, s1..sd), a zero-copy permute: PyTorch sees channels-last memory.
-    inputs = torch.from_numpy(x).permute(0, d + 1, *range(1, d + 1))
+    inputs = _channels_first(x)
     if w.mode == "max":
         max_pool = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[d]
         return lambda: max_pool(
