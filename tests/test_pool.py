@@ -228,6 +228,13 @@ def test_max_of_a_window_all_in_padding_is_minus_inf() -> None:
     np.testing.assert_array_equal(ints[0, :, 0], [np.iinfo(np.int16).min])
     mean = sc.pool(x, (2,), 1, "avg", padding=1, dilation=3, count_include_pad=False)
     assert np.isnan(mean[0, 0, 0])
+    for integers in ("float64", "object"):  # exact integer means, Python ints included
+        with forcing(integers=integers):
+            mean = sc.pool(
+                x.astype(np.int8), (2,), 1, "avg", padding=1, dilation=3, count_include_pad=False
+            )
+        assert mean.dtype == np.float64
+        assert np.isnan(mean[0, 0, 0])
 
 
 def test_pool_nan_is_never_hidden_by_padding() -> None:

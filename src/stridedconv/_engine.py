@@ -27,7 +27,7 @@ from ._dtypes import INTEGER_PATHS, Plan, finish_object
 from ._geometry import Geometry
 from ._reductions import REDUCTIONS
 from ._staging import Staging
-from ._typing import Array
+from ._typing import Array, ArrayLike
 
 CONV_STRATEGIES = tuple(CONTRACTIONS)
 POOL_STRATEGIES = tuple(REDUCTIONS)
@@ -309,7 +309,7 @@ def reduce_windows(
     plan: Plan,
     *,
     fill: object = 0,
-    divisor: int | Array | None = None,
+    divisor: ArrayLike | None = None,
 ) -> Array:
     """Reduce every window of a batch with `ufunc`, then divide by `divisor` if given.
 
@@ -324,7 +324,7 @@ def reduce_windows(
         Compute and result dtypes.
     fill : scalar, default 0
         The value of the padding: one that `ufunc` never selects.
-    divisor : int or ndarray of shape (1, o1..od, 1), optional
+    divisor : scalar or ndarray of shape (1, o1..od, 1), optional
         The number of values of each window (for a mean).
 
     Returns

@@ -238,11 +238,11 @@ def _never_selected(mode: str, x: Array) -> object:
 
 def _window_counts(
     geometry: Geometry, pads: tuple[tuple[int, int], ...], include_pad: bool, plan: Plan
-) -> int | Array:
+) -> ArrayLike:
     """The divisor of each window's mean: how many of its taps fall inside the input, and
-    inside `pads` too with `include_pad` (never in the overhang of `ceil_mode`). One int when
-    every window counts the same, else an array ``(1, o1..od, 1)`` (Python ints for exact
-    Python-int sums)."""
+    inside `pads` too with `include_pad` (never in the overhang of `ceil_mode`). One scalar
+    when every window counts the same, else an array ``(1, o1..od, 1)``; in the compute dtype,
+    or Python ints (NaN for none) for exact Python-int sums."""
     per_axis = []
     for n, k, s, dil, (before, after), out in zip(
         geometry.in_shape,
@@ -258,10 +258,15 @@ def _window_counts(
         per_axis.append(((taps >= low) & (taps < high)).sum(axis=1))
     if any(counts.size == 0 for counts in per_axis):
         return 1  # no windows
-    if all((counts == counts[0]).all() for counts in per_axis):
-        return math.prod(int(counts[0]) for counts in per_axis)
     counts = per_axis[0]
     for more in per_axis[1:]:
         counts = np.multiply.outer(counts, more)
     divisor: Array = counts.astype(object if plan.compute.kind == "O" else plan.compute)
+    if plan.compute.kind == "O":
+        # Python ints divide exactly (int / int is correctly rounded) but raise on 0 / 0:
+        # the mean of no values is NaN, as float64's 0 / 0 gives.
+        divisor[counts == 0] = math.nan
+    if (counts == counts.flat[0]).all():
+        scalar: ArrayLike = divisor.flat[0]  # one scalar: a cheaper division
+        return scalar
     return divisor[None, ..., None]
