@@ -418,7 +418,8 @@ PADDING_EXPECTED = (
         (
             {"kernels": np.ones((3, 3, 3, 2))},
             ValueError,
-            r"kernels must have c // groups = 4 // 1 = 4 channels \(axis 2\), got 3",
+            r"kernels has 3 channels \(axis 2\) but x has 4 channels \(axis 3\); they must be "
+            r"equal",
         ),
         (
             {"bias": np.zeros(3)},
@@ -430,14 +431,15 @@ PADDING_EXPECTED = (
         (
             {"padding_mode": "constant"},
             ValueError,
-            r"padding_mode must be one of \('zeros', 'reflect', 'replicate', 'circular'\), "
+            r"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', "
             r"got 'constant'",
         ),
-        ({"padding_mode": None}, ValueError, r"padding_mode must be one of .* got None"),
+        ({"padding_mode": None}, TypeError, r"padding_mode must be one of .* got None"),
         (
-            {"data_format": "NHWC"},
+            {"data_format": "NCW"},
             ValueError,
-            r"data_format must be one of \('channels_last', 'channels_first'\), got 'NHWC'",
+            r"data_format 'NCW' is for 1 spatial axis, but the batch has 2; expected one of "
+            r"'channels_last', 'channels_first', 'NHWC', 'NCHW'",
         ),
         (
             {"padding": 6, "padding_mode": "reflect"},

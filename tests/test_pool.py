@@ -326,8 +326,8 @@ VOLUMES = np.zeros((2, 6, 6, 6, 3))
         ({"stride": (1, 1)}, ValueError, r"stride must be .* 3 positive ints, got 2 values"),
         ({"ceil_mode": 1}, TypeError, r"ceil_mode must be True or False, got 1"),
         ({"count_include_pad": "no"}, TypeError, r"count_include_pad must be True or False"),
-        ({"data_format": "NHWC"}, ValueError, r"data_format must be one of \('channels_last'"),
-        ({"mode": "median"}, ValueError, r"mode must be one of \('max', 'avg', 'min', 'sum'\)"),
+        ({"data_format": "NDHW"}, ValueError, r"data_format must be one of 'channels_last'"),
+        ({"mode": "median"}, ValueError, r"mode must be one of 'max', 'avg', 'min', 'sum'"),
     ],
 )
 def test_bad_pool_options(kwargs: dict[str, Any], error: type[Exception], message: str) -> None:

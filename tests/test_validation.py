@@ -197,6 +197,8 @@ def test_same_padding_fits_any_kernel() -> None:
     ],
 )
 def test_bad_stride(name: str, stride: Any, error: type[Exception], message: str) -> None:
+    if name == "pool" and stride is None:
+        pytest.skip("pool's stride is the window by default")
     kwargs = {"arg": 2, "value": stride} if name == "pool" else {"stride": stride}
     with pytest.raises(error, match=message):
         call(name, **kwargs)
@@ -246,11 +248,12 @@ def test_padding_words_ignore_case() -> None:
     )
 
 
-@pytest.mark.parametrize("mode", ["average", "MAX", None, 1])
-def test_unknown_pool_mode(mode: Any) -> None:
-    with pytest.raises(
-        ValueError, match=r"mode must be one of \('max', 'avg', 'min', 'sum'\), got"
-    ):
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [("average", ValueError), ("", ValueError), (None, TypeError), (1, TypeError)],
+)
+def test_unknown_pool_mode(mode: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"mode must be one of 'max', 'avg', 'min', 'sum', got"):
         sc.pool(RGB, (2, 2), (2, 2), mode=mode)
 
 

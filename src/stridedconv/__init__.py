@@ -6,8 +6,8 @@ window axes (pooling). Batches are batch first and channels last; `conv`, the ge
 convolution, also takes channels first.
 """
 
-from ._conv import conv
-from ._convolution import (
+from . import kernels
+from ._classic import (
     convolve,
     convolve_channels,
     convolve_grayscale,
@@ -15,6 +15,7 @@ from ._convolution import (
     convolve_grayscale_same,
     convolve_grayscale_valid,
 )
+from ._conv_nd import conv
 from ._pooling import pool
 from ._windows import windows
 
@@ -26,6 +27,7 @@ __all__ = [
     "convolve_grayscale_padding",
     "convolve_grayscale_same",
     "convolve_grayscale_valid",
+    "kernels",
     "pool",
     "windows",
 ]

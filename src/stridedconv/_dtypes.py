@@ -66,17 +66,19 @@ def integer_plan(
     result: np.dtype[np.generic] | None,
     force: str | None = None,
     paths: tuple[str, ...] = INTEGER_PATHS,
+    *,
+    fixed: bool = False,
 ) -> Plan:
     """Pick the narrowest exact path, among `paths`, for sums whose partial sums stay below `bound`.
 
     `force` names a path; a path narrower than the bound allows is never taken, so forcing
     can only widen. A Python-int path returns ``result=None`` for integer results: their dtype
-    is decided by the values (`finish_object`).
+    is decided by the values (`finish_object`), unless the result dtype is `fixed` (asked for).
     """
     path = next(p for p in paths if bound < _PATH_LIMITS[p])
     if force is not None and force in paths and paths.index(force) > paths.index(path):
         path = force
-    if path == "object" and result is not None and result.kind in "iu":
+    if path == "object" and result is not None and result.kind in "iu" and not fixed:
         result = None
     return Plan(np.dtype(path), result)
 
@@ -117,21 +119,82 @@ def _sum_bound(x: Array, weight: int) -> int:
     return bound
 
 
+def natural_dtype(inputs: tuple[Array, ...]) -> np.dtype[np.generic]:
+    """The result dtype of a sum of products of `inputs` when none is asked for, found
+    without looking at the values: int64 for exact integers (object only where values turn
+    out to need it), else ``np.result_type``."""
+    if all(is_exact_integer(array.dtype) for array in inputs):
+        return np.dtype(np.int64)
+    return np.result_type(*inputs).newbyteorder("=")
+
+
+def check_cast(
+    natural: np.dtype[np.generic], wanted: np.dtype[np.generic], what: str
+) -> np.dtype[np.generic]:
+    """`wanted`, after checking that `what`, whose natural dtype is `natural`, may be
+    computed in it: floats and complex only in floats and complex, complex only in complex.
+
+    Raises
+    ------
+    TypeError
+        Naming `dtype`, what it was and what the result is.
+    """
+    if natural.kind in "biu" and wanted.kind in "iufc":
+        return wanted  # integer ranges are checked against the values' bound later
+    if np.can_cast(natural, wanted, "same_kind"):
+        return wanted
+    msg = f"dtype must hold {what} of dtype {natural}, got dtype={wanted.name!r}"
+    raise TypeError(msg)
+
+
+def check_range(bound: int, dtype: np.dtype[np.generic], signed: bool, what: str) -> None:
+    """Check that an integer `dtype` holds every exact result, of magnitude at most
+    `bound` (and non-negative unless `signed`), before any work is done."""
+    info = np.iinfo(dtype)  # type: ignore[type-var]
+    if bound > info.max or (signed and info.min == 0):
+        low = -bound if signed else 0
+        msg = (
+            f"dtype={dtype.name!r} cannot hold every exact value of {what}: they may range "
+            f"from {low} to {bound}; use a wider integer or a float dtype"
+        )
+        raise ValueError(msg)
+
+
+def _may_be_negative(array: Array) -> bool:
+    return array.dtype.kind == "i" and array.size > 0 and int(array.min()) < 0
+
+
 def conv_plan(
-    x: Array, kernels: Array, force: str | None = None, bias: Array | None = None
+    x: Array,
+    kernels: Array,
+    force: str | None = None,
+    bias: Array | None = None,
+    dtype: np.dtype[np.generic] | None = None,
 ) -> Plan:
     """Dtypes for cross-correlating `x` with `kernels` of shape ``(..., nc)``, then adding
-    `bias` (if any) of shape ``(nc,)``: exact only when every one of them is exact."""
+    `bias` (if any) of shape ``(nc,)``: exact only when every one of them is exact, and in
+    `dtype` when one was asked for (checked by `check_cast`)."""
     inputs = (x, kernels) if bias is None else (x, kernels, bias)
+    if dtype is not None and dtype.kind in "fc":
+        return Plan(float_plan(dtype).compute, dtype)
     if not all(is_exact_integer(array.dtype) for array in inputs):
         return float_plan(np.result_type(*inputs))
     weight = abs_sum(kernels.reshape(-1, kernels.shape[-1]), axis=0)
     bound = _sum_bound(x, weight) + (0 if bias is None else max_abs(bias))
-    return integer_plan(bound, np.dtype(np.int64), force)
+    if dtype is None:
+        return integer_plan(bound, np.dtype(np.int64), force)
+    # Signs are known cheaply: x by its dtype, the (small) kernels and bias by their values.
+    signed = x.dtype.kind == "i" or any(_may_be_negative(a) for a in inputs[1:])
+    check_range(bound, dtype, signed, "the convolution")
+    return integer_plan(bound, dtype, force, fixed=True)
 
 
-def mean_plan(x: Array, count: int, force: str | None = None) -> Plan:
-    """Dtypes for the means of `count` values of `x`: integers give float64."""
+def mean_plan(
+    x: Array, count: int, force: str | None = None, dtype: np.dtype[np.generic] | None = None
+) -> Plan:
+    """Dtypes for the means of `count` values of `x`: integers give float64, or `dtype`."""
+    if dtype is not None:
+        return Plan(float_plan(dtype).compute, dtype)
     if not is_exact_integer(x.dtype):
         return float_plan(x.dtype)
     # An int64 sum would be exact, but dividing it as float64 rounds twice: skip that path.
@@ -140,8 +203,26 @@ def mean_plan(x: Array, count: int, force: str | None = None) -> Plan:
     )
 
 
-def sum_plan(x: Array, count: int, force: str | None = None) -> Plan:
-    """Dtypes for the sums of up to `count` values of `x`: integers give exact int64."""
+def sum_plan(
+    x: Array, count: int, force: str | None = None, dtype: np.dtype[np.generic] | None = None
+) -> Plan:
+    """Dtypes for the sums of up to `count` values of `x`: integers give exact int64, or
+    `dtype`."""
+    if dtype is not None and dtype.kind in "fc":
+        return Plan(float_plan(dtype).compute, dtype)
     if not is_exact_integer(x.dtype):
         return float_plan(x.dtype)
-    return integer_plan(_sum_bound(x, count), np.dtype(np.int64), force)
+    bound = _sum_bound(x, count)
+    if dtype is None:
+        return integer_plan(bound, np.dtype(np.int64), force)
+    check_range(bound, dtype, x.dtype.kind == "i", "the sums")
+    return integer_plan(bound, dtype, force, fixed=True)
+
+
+def extreme_plan(x: Array, dtype: np.dtype[np.generic] | None = None) -> Plan:
+    """Dtypes for maxima and minima of `x`: computed in its own dtype (native byte order),
+    returned in it or in `dtype`."""
+    own = x.dtype.newbyteorder("=")
+    if dtype is not None and dtype.kind in "iu" and own.kind in "biu":
+        check_range(_magnitude_bound(x), dtype, x.dtype.kind == "i", "the maxima and minima")
+    return Plan(own, own if dtype is None else dtype)

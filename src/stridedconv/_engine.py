@@ -232,11 +232,12 @@ def correlate(
     kernels: Array,
     geometry: Geometry,
     plan: Plan,
+    out: Array,
     *,
     bias: Array | None = None,
     groups: int = 1,
 ) -> Array:
-    """Cross-correlate a batch with a bank of kernels, then add `bias` if given.
+    """Cross-correlate a batch with a bank of kernels into `out`, then add `bias` if given.
 
     Parameters
     ----------
@@ -246,6 +247,9 @@ def correlate(
         Padding, stride and output size of the `d` spatial axes.
     plan : Plan
         Compute and result dtypes (from `conv_plan`, given the bias when there is one).
+    out : ndarray, shape (m, o1..od, nc)
+        Where the result goes: C-contiguous, of dtype ``plan.result`` (object when that is
+        None), sharing no memory with `x` or `kernels`.
     bias : ndarray, shape (nc,), optional
         Added to every output position.
     groups : int, default 1
@@ -254,11 +258,9 @@ def correlate(
     Returns
     -------
     ndarray, shape (m, o1..od, nc)
-        A new array; never a view of `x` or `kernels`.
+        `out`; for exact Python-int results, int64 when every value fits (see `Plan`).
     """
     m, (cg, nc) = x.shape[0], kernels.shape[-2:]
-    result = plan.result if plan.result is not None else np.dtype(object)
-    out = np.empty((m, *geometry.out_shape, nc), result)
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
     weights = kernels.astype(plan.compute)
@@ -307,11 +309,12 @@ def reduce_windows(
     geometry: Geometry,
     ufunc: np.ufunc,
     plan: Plan,
+    out: Array,
     *,
     fill: object = 0,
     divisor: ArrayLike | None = None,
 ) -> Array:
-    """Reduce every window of a batch with `ufunc`, then divide by `divisor` if given.
+    """Reduce every window of a batch with `ufunc` into `out`, then divide by `divisor`.
 
     Parameters
     ----------
@@ -322,6 +325,8 @@ def reduce_windows(
         ``np.maximum``, ``np.minimum`` or ``np.add``.
     plan : Plan
         Compute and result dtypes.
+    out : ndarray, shape (m, o1..od, c)
+        Where the result goes, as in `correlate`.
     fill : scalar, default 0
         The value of the padding: one that `ufunc` never selects.
     divisor : scalar or ndarray of shape (1, o1..od, 1), optional
@@ -330,11 +335,10 @@ def reduce_windows(
     Returns
     -------
     ndarray, shape (m, o1..od, c)
-        A new array; never a view of `x`.
+        `out`, as in `correlate`.
     """
-    m, d = x.shape[0], len(geometry.kernel)
-    result = plan.result if plan.result is not None else np.dtype(object)
-    out = np.empty((m, *geometry.out_shape, *x.shape[1 + d :]), result)
+    m = x.shape[0]
+    result = out.dtype
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
     reduction = REDUCTIONS[pool_strategy(geometry)]

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtypes import Plan, mean_plan, sum_plan
+from ._dtypes import Plan, check_cast, extreme_plan, mean_plan, natural_dtype, sum_plan
 from ._engine import forced_strategy, reduce_windows
 from ._geometry import Geometry, ceil_mode_pads, make_geometry
-from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PoolMode
+from ._results import allocate, check_out, finish, requested_dtype
+from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple, PoolMode
 from ._validation import (
-    DATA_FORMATS,
+    as_index,
     as_numeric_array,
     batch_layout,
+    channels_first,
     check_bool,
     int_tuple,
-    one_of,
+    items_of,
     padding_spec,
+    word,
 )
 
 POOL_MODES = ("max", "avg", "min", "sum")
@@ -31,7 +34,7 @@ UFUNCS = {"max": np.maximum, "min": np.minimum, "avg": np.add, "sum": np.add}
 def pool(
     images: ArrayLike,
     kernel_shape: IntOrTuple,
-    stride: IntOrTuple,
+    stride: IntOrTuple | None = None,
     mode: PoolMode = "max",
     *,
     padding: ConvPadding = 0,
@@ -39,6 +42,8 @@ def pool(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     data_format: DataFormat = "channels_last",
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
 ) -> Array:
     """Max, average, min or sum pooling of a batch, per channel, over `d` spatial axes.
 
@@ -49,8 +54,9 @@ def pool(
         ``(m, h, w, c)`` for the classic 2-D case.
     kernel_shape : int or tuple of d ints
         Window size; ``d = len(kernel_shape)``. An int is a square 2-D window.
-    stride : int or tuple of d ints
-        Step between neighbouring windows.
+    stride : int or tuple of d ints, optional
+        Step between neighbouring windows; by default the window, ``kernel_shape`` (PyTorch's
+        default: windows that tile the images).
     mode : {'max', 'avg', 'min', 'sum'}, default 'max'
         The maximum, mean, minimum or sum of each window.
     padding : {'valid', 'same', 'full'} or int or tuple of d ints or d (before, after) pairs
@@ -67,8 +73,15 @@ def pool(
     count_include_pad : bool, default True
         For ``'avg'``: divide by the number of taps inside the input and its padding
         (PyTorch's default); False divides by the number inside the input only.
-    data_format : {'channels_last', 'channels_first'}, default 'channels_last'
-        Layout of `images` and of the result.
+    data_format : {'channels_last', 'channels_first'} or letters, default 'channels_last'
+        Layout of `images` and of the result; ``'NHWC'``, ``'NCHW'`` and the like as in
+        `conv`. Every word of every argument may be written in any case.
+    out : ndarray, optional
+        Where to write the result (a ``np.memmap`` too); see `conv`.
+    dtype : dtype, optional
+        The result's dtype: a float dtype for ``'avg'`` (its arithmetic), any number dtype
+        for the others, an integer one only where it holds every possible value (checked
+        before any work).
 
     Returns
     -------
@@ -85,12 +98,16 @@ def pool(
     ------
     TypeError
         For non-numeric arrays, None, a window, stride, dilation or padding not made of
-        ints, `ceil_mode` or `count_include_pad` not a bool, and ``'max'`` or ``'min'`` of
-        complex numbers (they have no order).
+        ints, `ceil_mode` or `count_include_pad` not a bool, a word that is not a string,
+        ``'max'`` or ``'min'`` of complex numbers (they have no order), and a `dtype` or
+        `out` that cannot hold the result (see `conv`).
     ValueError
         For images without ``d + 2`` axes, a window larger than the padded images, a window,
         stride or dilation below 1 or of the wrong length, padding above half the window,
-        and an unknown `mode`, padding word or `data_format`.
+        an unknown `mode`, padding word or `data_format`, an integer `dtype` too narrow, and
+        an `out` of the wrong shape, read-only or sharing memory with `images`.
+    MemoryError
+        At once, naming the shapes, when the result cannot be allocated.
 
     Notes
     -----
@@ -104,7 +121,7 @@ def pool(
     --------
     >>> import numpy as np
     >>> images = np.arange(16).reshape(1, 4, 4, 1)
-    >>> pool(images, (2, 2), (2, 2))[..., 0]
+    >>> pool(images, (2, 2))[..., 0]  # the stride is the window by default
     array([[[ 5,  7],
             [13, 15]]])
     >>> pool(images, (2, 2), (2, 2), mode="avg")[..., 0]
@@ -121,21 +138,82 @@ def pool(
     >>> pool(signal, (3,), 1, mode="avg", padding=1, count_include_pad=False)[0, :, 0]
     array([3.        , 2.66666667, 3.66666667, 3.        , 3.5       ])
     """
+    problem = check_pool(
+        images,
+        kernel_shape,
+        stride,
+        mode,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+        data_format=data_format,
+    )
+    return run_pool(problem, out=out, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class PoolProblem:
+    """The checked arguments of one pooling: nothing after `check_pool` checks again.
+
+    Attributes
+    ----------
+    x : ndarray, shape (m, s1..sd, c)
+        Channels last (a view of channels-first input).
+    geometry : Geometry
+        With the overhang of `ceil_mode` in its padding.
+    mode : str
+        One of `POOL_MODES`.
+    pads : tuple of (int, int)
+        The padding proper, without that overhang: the means count it.
+    count_include_pad : bool
+    channels_first : bool
+    """
+
+    x: Array
+    geometry: Geometry
+    mode: str
+    pads: tuple[tuple[int, int], ...]
+    count_include_pad: bool
+    channels_first: bool
+
+    @property
+    def result_shape(self) -> tuple[int, ...]:
+        """The shape of the result, in the caller's data format."""
+        m, out, c = self.x.shape[0], self.geometry.out_shape, self.x.shape[-1]
+        return (m, c, *out) if self.channels_first else (m, *out, c)
+
+
+def check_pool(
+    images: ArrayLike,
+    kernel_shape: object,
+    stride: object = None,
+    mode: object = "max",
+    *,
+    padding: object = 0,
+    dilation: object = 1,
+    ceil_mode: object = False,
+    count_include_pad: object = True,
+    data_format: object = "channels_last",
+) -> PoolProblem:
+    """Check the arguments of `pool` once; every front end of pooling goes through here,
+    then hands the `PoolProblem` to `run_pool`. Raises as `pool` documents."""
     images = as_numeric_array(images, "images")
-    channels_first = one_of(data_format, "data_format", DATA_FORMATS) == "channels_first"
     d = _spatial_axes(kernel_shape)
+    first = channels_first(data_format, d)
     if images.ndim != d + 2:
         msg = (
-            f"images must be a {d + 2}-D array of shape {batch_layout(d, channels_first)}, "
+            f"images must be a {d + 2}-D array of shape {batch_layout(d, first)}, "
             f"got shape {images.shape}"
         )
         if d != 2:
             msg += f" (kernel_shape {kernel_shape!r} has {d} spatial axes)"
         raise ValueError(msg)
     window = int_tuple(kernel_shape, "kernel_shape", d, minimum=1)
-    steps = int_tuple(stride, "stride", d, minimum=1)
+    steps = window if stride is None else int_tuple(stride, "stride", d, minimum=1)
     dilations = int_tuple(dilation, "dilation", d, minimum=1)
-    if one_of(mode, "mode", POOL_MODES) in ("max", "min") and images.dtype.kind == "c":
+    how = word(mode, "mode", POOL_MODES)
+    if how in ("max", "min") and images.dtype.kind == "c":
         msg = f"mode={mode!r} needs real images (complex numbers have no order), got {images.dtype}"
         raise TypeError(msg)
     ceil = check_bool(ceil_mode, "ceil_mode")
@@ -143,7 +221,7 @@ def pool(
     spec = padding_spec(padding, d, words=POOL_PAD_WORDS, pairs=True)
     if not isinstance(spec, str):
         _check_half_window(spec, window)
-    x = np.moveaxis(images, 1, -1) if channels_first else images  # a view
+    x = np.moveaxis(images, 1, -1) if first else images  # a view
     in_shape = x.shape[1:-1]
     # 'same' has ceil(n / s) windows already: ceil_mode changes nothing there.
     if ceil and spec != "same":
@@ -163,28 +241,63 @@ def pool(
             in_shape, window, steps, spec, dilation=dilations, kernel_name="kernel_shape"
         )
         pads = geometry.pad
+    return PoolProblem(x, geometry, how, pads, include_pad, first)
 
+
+def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) -> Array:
+    """The pooling of checked arguments, in `dtype` or into `out` if given; the result is
+    allocated (or `out` checked) before any pass over the values."""
+    p, x = problem, problem.x
+    natural = _natural(p.mode, x)
+    wanted = requested_dtype(dtype)
+    if wanted is not None:
+        wanted = check_cast(natural, wanted, f"the {p.mode} pooling")
+    target = natural if wanted is None else wanted
+    shape = (x.shape[0], *p.geometry.out_shape, x.shape[-1])
+    context = f"for images of shape {problem_input_shape(p)}"
+    given = None if out is None else check_out(out, p.result_shape, target, {"images": x})
+    direct = given is not None and given.dtype == target and not p.channels_first
+    direct = direct and given is not None and given.flags.c_contiguous
+    result = given if direct else allocate(shape, target, context)
+    assert result is not None
+    count = math.prod(p.geometry.kernel)
     force = forced_strategy("integers")
-    if mode in ("max", "min"):
-        out = reduce_windows(
-            x, geometry, UFUNCS[mode], Plan(x.dtype, x.dtype), fill=_never_selected(mode, x)
-        )
-    elif mode == "sum":
-        out = reduce_windows(x, geometry, np.add, sum_plan(x, math.prod(window), force))
+    if p.mode in ("max", "min"):
+        plan = extreme_plan(x, wanted)
+        fill = _never_selected(p.mode, x)
+    elif p.mode == "sum":
+        plan, fill = sum_plan(x, count, force, wanted), 0
     else:
-        plan = mean_plan(x, math.prod(window), force)
-        divisor = _window_counts(geometry, pads, include_pad, plan)
-        out = reduce_windows(x, geometry, np.add, plan, divisor=divisor)
-    if channels_first:
-        return np.ascontiguousarray(np.moveaxis(out, -1, 1))
-    return out
+        plan, fill = mean_plan(x, count, force, wanted), 0
+    if plan.result is None:  # exact beyond what int64 may hold: Python ints
+        result = allocate(shape, np.dtype(object), context)
+    divisor = None
+    if p.mode == "avg":
+        divisor = _window_counts(p.geometry, p.pads, p.count_include_pad, plan)
+    result = reduce_windows(x, p.geometry, UFUNCS[p.mode], plan, result, fill=fill, divisor=divisor)
+    return finish(result, given, p.channels_first, wanted)
+
+
+def problem_input_shape(p: PoolProblem) -> tuple[int, ...]:
+    """The shape of the images as the caller gave them."""
+    return np.moveaxis(p.x, -1, 1).shape if p.channels_first else p.x.shape
+
+
+def _natural(mode: str, x: Array) -> np.dtype[np.generic]:
+    """The result dtype of `mode` when none is asked for (no pass over the values)."""
+    if mode in ("max", "min"):
+        return x.dtype.newbyteorder("=")
+    if mode == "sum":
+        return natural_dtype((x,))
+    return np.dtype(np.float64) if x.dtype.kind in "biu" else x.dtype.newbyteorder("=")
 
 
 def _spatial_axes(kernel_shape: object) -> int:
     """The number `d` of spatial axes: ``len(kernel_shape)``, or 2 for one int (the classic
     square window). The values themselves are checked by `int_tuple`."""
-    if isinstance(kernel_shape, (Sequence, np.ndarray)) and not isinstance(kernel_shape, str):
-        d = len(kernel_shape)
+    items = None if as_index(kernel_shape) is not None else items_of(kernel_shape)
+    if items is not None:
+        d = len(items)
         if d == 0:
             msg = (
                 "kernel_shape must be an int or a sequence of at least 1 positive int, "

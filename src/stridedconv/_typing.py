@@ -21,3 +21,5 @@ PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 DataFormat = Literal["channels_last", "channels_first"]
 ArrayLike = npt.ArrayLike
 Array = npt.NDArray[Any]
+#: Anything `numpy.dtype` reads: ``'float32'``, ``np.int64``, a dtype.
+DTypeLike = npt.DTypeLike

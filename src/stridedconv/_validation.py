@@ -5,7 +5,9 @@ Each check raises before any work is done and never modifies its input.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -73,13 +75,33 @@ def check_nonempty_axes(array: Array, name: str) -> None:
         raise ValueError(msg)
 
 
-def _is_int(value: object) -> bool:
-    # bool is an int subclass, but stride=True is a bug, not a step.
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+def as_index(value: object) -> int | None:
+    """`value` as a Python int if it is one to NumPy (``operator.index``: int, np.integer, a
+    0-d integer array), else None. Bools are refused: ``stride=True`` is a bug, not a step."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "b"
+    ):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def items_of(value: object) -> list[object] | None:
+    """The items of a sequence of per-axis values (a list, a tuple, a 1-D array), else None."""
+    if isinstance(value, np.ndarray):
+        return list(value) if value.ndim == 1 else None
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return None
 
 
 def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int, ...]:
     """Normalize an int or a sequence of `ndim` ints, each at least `minimum`, to a tuple.
+
+    An int is anything ``operator.index`` takes (``np.int64(2)``, ``np.array(2)``), bools
+    excepted.
 
     Raises
     ------
@@ -99,44 +121,85 @@ def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int
         return value
     what = "positive" if minimum == 1 else "non-negative"
     expected = f"an int or a sequence of {ndim} {what} ints"
-    if _is_int(value):
-        items: Sequence[object] = (value,) * ndim
-    elif isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
-        items = list(value)
-        if len(items) != ndim:
-            msg = f"{name} must be {expected}, got {len(items)} values: {value!r}"
-            raise ValueError(msg)
-        if not all(_is_int(item) for item in items):
-            msg = f"{name} must be {expected}, got {value!r}"
-            raise TypeError(msg)
-    else:
+    single = as_index(value)
+    items = [single] * ndim if single is not None else items_of(value)
+    if items is None:
         msg = f"{name} must be {expected}, got {value!r}"
         raise TypeError(msg)
-    result = tuple(int(item) for item in items)  # type: ignore[call-overload]
-    if min(result, default=minimum) < minimum:
+    if len(items) != ndim:
+        msg = f"{name} must be {expected}, got {len(items)} values: {value!r}"
+        raise ValueError(msg)
+    result = tuple(as_index(item) for item in items)
+    if None in result:
+        msg = f"{name} must be {expected}, got {value!r}"
+        raise TypeError(msg)
+    ints = cast(tuple[int, ...], result)
+    if min(ints, default=minimum) < minimum:
         msg = f"{name} must be {expected}, got {value!r}"
         raise ValueError(msg)
-    return result
+    return ints
 
 
 def positive_int(value: object, name: str) -> int:
-    """`value` as an int of at least 1 (bools are refused, as in `int_tuple`)."""
-    if not _is_int(value):
+    """`value` as an int of at least 1 (anything ``operator.index`` takes, bools refused)."""
+    number = as_index(value)
+    if number is None:
         msg = f"{name} must be a positive int, got {value!r}"
         raise TypeError(msg)
-    number: int = int(value)  # type: ignore[call-overload]
     if number < 1:
         msg = f"{name} must be a positive int, got {value!r}"
         raise ValueError(msg)
     return number
 
 
-def one_of(value: object, name: str, choices: tuple[str, ...]) -> str:
-    """Check that `value` is one of the words `choices` (case-sensitive)."""
-    if not isinstance(value, str) or value not in choices:
-        msg = f"{name} must be one of {choices}, got {value!r}"
+def word(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """`value`, one of the lower-case words `choices` in any case, in lower case.
+
+    Raises
+    ------
+    TypeError
+        When `value` is not a string (None included).
+    ValueError
+        When it is not one of `choices`.
+    """
+    if not isinstance(value, str):
+        msg = f"{name} must be one of {_quoted(choices)}, got {value!r}"
+        raise TypeError(msg)
+    lowered = value.lower()
+    if lowered not in choices:
+        msg = f"{name} must be one of {_quoted(choices)}, got {value!r}"
         raise ValueError(msg)
-    return value
+    return lowered
+
+
+#: The data formats of TensorFlow's and JAX's dimension numbers, by number of spatial axes:
+#: channels last, then channels first.
+_LETTER_FORMATS: dict[int, tuple[str, str]] = {
+    1: ("nwc", "ncw"),
+    2: ("nhwc", "nchw"),
+    3: ("ndhwc", "ncdhw"),
+}
+
+
+def channels_first(value: object, d: int) -> bool:
+    """Whether `data_format` puts the channels first, for a batch of `d` spatial axes.
+
+    ``'channels_last'`` and ``'channels_first'`` in any case, or the letters of `d` axes:
+    ``'NWC'``/``'NCW'``, ``'NHWC'``/``'NCHW'``, ``'NDHWC'``/``'NCDHW'``.
+    """
+    letters = _LETTER_FORMATS.get(d, ("", ""))
+    lowered = word(value, "data_format", (*DATA_FORMATS, *sum(_LETTER_FORMATS.values(), ())))
+    if lowered in DATA_FORMATS:
+        return lowered == "channels_first"
+    if lowered not in letters:
+        axes = len(lowered) - 2
+        expected = _quoted(("channels_last", "channels_first", *(w.upper() for w in letters)))
+        msg = (
+            f"data_format {value!r} is for {axes} spatial axis{'es' * (axes > 1)}, but the "
+            f"batch has {d}; expected one of {expected}"
+        )
+        raise ValueError(msg)
+    return lowered == letters[-1]  # (channels last, channels first)
 
 
 PAD_WORDS = ("same", "valid")

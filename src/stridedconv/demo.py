@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
-from . import _convolution as conv
+from . import _classic as conv
 from ._pooling import pool
 from ._typing import Array
 from ._windows import windows

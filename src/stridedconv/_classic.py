@@ -8,48 +8,49 @@ and then calls `conv`, which can no longer fail.
 
 from __future__ import annotations
 
-from typing import cast
+import numpy as np
 
-from ._conv import conv
-from ._geometry import make_geometry
-from ._typing import Array, ArrayLike, ConvPadding, IntOrPair, Padding
-from ._validation import (
-    as_numeric_array,
-    check_ndim,
-    check_nonempty_axes,
-    int_tuple,
-    padding_spec,
-)
+from ._conv_nd import ConvNames, check_conv, run_conv
+from ._typing import Array, ArrayLike, DTypeLike, IntOrPair, Padding
+from ._validation import PAD_WORDS, as_numeric_array, check_ndim
 
 
 def _conv2d(
-    images: Array, kernels: Array, padding: object, stride: object, kernel_name: str
+    images: Array,
+    kernels: Array,
+    padding: object,
+    stride: object,
+    kernel_name: str,
+    out: object,
+    dtype: object,
 ) -> Array:
-    """`conv` of checked images ``(m, h, w, c)`` with kernels ``(kh, kw, c, nc)``."""
-    if kernels.shape[2] != images.shape[3]:
-        msg = (
-            f"{kernel_name} has {kernels.shape[2]} channels (axis 2) but images have "
-            f"{images.shape[3]} channels (axis 3); they must be equal"
-        )
-        raise ValueError(msg)
-    steps = int_tuple(stride, "stride", 2, minimum=1)
-    spec = padding_spec(padding, 2)
-    # Only to raise, in this function's words, when the kernel does not fit.
-    make_geometry(images.shape[1:3], kernels.shape[:2], steps, spec, kernel_name=kernel_name)
-    # `spec` is 'same', 'valid' or one (before, after) pair per axis: all of them `conv`'s.
-    return conv(images, kernels, stride=steps, padding=cast(ConvPadding, spec))
+    """`conv` of images ``(m, h, w, c)`` with kernels ``(kh, kw, c, nc)``, checked once, in
+    this module's words: ``images``, `kernel_name`, the padding words 'same' and 'valid'."""
+    problem = check_conv(
+        images,
+        kernels,
+        stride=stride,
+        padding=padding,
+        names=ConvNames("images", kernel_name),
+        pad_words=PAD_WORDS,
+    )
+    return run_conv(problem, out=out, dtype=dtype)
 
 
 def _checked(
     images: ArrayLike, layout: str, kernel: ArrayLike, kernel_name: str, kernel_layout: str
 ) -> tuple[Array, Array]:
-    """`images` and `kernel` as numeric arrays of the given layouts; no empty kernel axis."""
+    """`images` and `kernel` as numeric arrays of the given layouts."""
     images = as_numeric_array(images, "images")
     kernel = as_numeric_array(kernel, kernel_name)
     check_ndim(images, "images", layout)
     check_ndim(kernel, kernel_name, kernel_layout)
-    check_nonempty_axes(kernel, kernel_name)
     return images, kernel
+
+
+def _out_with_channel(out: object) -> object:
+    """The caller's `out` of a result without a channel axis, given one of length 1."""
+    return out[..., None] if isinstance(out, np.ndarray) else out
 
 
 def convolve_grayscale(
@@ -57,6 +58,9 @@ def convolve_grayscale(
     kernel: ArrayLike,
     padding: Padding = "same",
     stride: IntOrPair = (1, 1),
+    *,
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
 ) -> Array:
     """Convolve a batch of grayscale images with one kernel.
 
@@ -72,20 +76,28 @@ def convolve_grayscale(
         `pw` columns of zeros left and right (an int pads both axes alike).
     stride : int or (sh, sw), default (1, 1)
         Step between neighbouring output pixels, in input pixels.
+    out : ndarray, shape (m, h', w'), optional
+        Where to write the result (a ``np.memmap`` too); see `conv`.
+    dtype : dtype, optional
+        The result's dtype and the dtype of the arithmetic; see `conv`.
 
     Returns
     -------
     ndarray, shape (m, h', w')
         ``h' = (h + ph_before + ph_after - kh) // sh + 1``, likewise `w'`. A new, writeable
-        array; see Notes for its dtype.
+        array (or `out`); see Notes for its dtype.
 
     Raises
     ------
     TypeError
-        For non-numeric arrays, None, and a stride or padding that is not made of ints.
+        For non-numeric arrays, None, a stride or padding that is not made of ints, and a
+        `dtype` or `out` that cannot hold the result (see `conv`).
     ValueError
         For arrays of the wrong number of axes, an empty kernel axis, a kernel larger than
-        the padded images, a stride below 1, a negative padding or an unknown padding word.
+        the padded images, a stride below 1, a negative padding, an unknown padding word,
+        and an `out` of the wrong shape.
+    MemoryError
+        At once, naming the shapes, when the result cannot be allocated.
 
     Notes
     -----
@@ -116,11 +128,25 @@ def convolve_grayscale(
     (2, 2, 2)
     """
     images, kernel = _checked(images, "(m, h, w)", kernel, "kernel", "(kh, kw)")
-    out = _conv2d(images[..., None], kernel[..., None, None], padding, stride, "kernel")
-    return out[..., 0]
+    result = _conv2d(
+        images[..., None],
+        kernel[..., None, None],
+        padding,
+        stride,
+        "kernel",
+        _out_with_channel(out),
+        dtype,
+    )
+    return out if out is not None else result[..., 0]
 
 
-def convolve_grayscale_valid(images: ArrayLike, kernel: ArrayLike) -> Array:
+def convolve_grayscale_valid(
+    images: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
+) -> Array:
     """Convolve grayscale images with no padding.
 
     Parameters
@@ -143,10 +169,16 @@ def convolve_grayscale_valid(images: ArrayLike, kernel: ArrayLike) -> Array:
     >>> convolve_grayscale_valid(np.ones((5, 28, 28)), np.ones((3, 3))).shape
     (5, 26, 26)
     """
-    return convolve_grayscale(images, kernel, padding="valid")
+    return convolve_grayscale(images, kernel, padding="valid", out=out, dtype=dtype)
 
 
-def convolve_grayscale_same(images: ArrayLike, kernel: ArrayLike) -> Array:
+def convolve_grayscale_same(
+    images: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
+) -> Array:
     """Convolve grayscale images, zero-padded so the output has the images' size.
 
     Parameters
@@ -175,10 +207,17 @@ def convolve_grayscale_same(images: ArrayLike, kernel: ArrayLike) -> Array:
             [6., 9., 6.],
             [4., 6., 4.]]])
     """
-    return convolve_grayscale(images, kernel, padding="same")
+    return convolve_grayscale(images, kernel, padding="same", out=out, dtype=dtype)
 
 
-def convolve_grayscale_padding(images: ArrayLike, kernel: ArrayLike, padding: IntOrPair) -> Array:
+def convolve_grayscale_padding(
+    images: ArrayLike,
+    kernel: ArrayLike,
+    padding: IntOrPair,
+    *,
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
+) -> Array:
     """Convolve grayscale images with explicit zero padding.
 
     Parameters
@@ -202,7 +241,7 @@ def convolve_grayscale_padding(images: ArrayLike, kernel: ArrayLike, padding: In
     >>> convolve_grayscale_padding(np.ones((5, 28, 28)), np.ones((3, 3)), (2, 4)).shape
     (5, 30, 34)
     """
-    return convolve_grayscale(images, kernel, padding=padding)
+    return convolve_grayscale(images, kernel, padding=padding, out=out, dtype=dtype)
 
 
 def convolve_channels(
@@ -210,6 +249,9 @@ def convolve_channels(
     kernel: ArrayLike,
     padding: Padding = "same",
     stride: IntOrPair = (1, 1),
+    *,
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
 ) -> Array:
     """Convolve images with channels by one kernel that spans every channel.
 
@@ -239,7 +281,10 @@ def convolve_channels(
     ((4, 30, 30), dtype('int64'), 27)
     """
     images, kernel = _checked(images, "(m, h, w, c)", kernel, "kernel", "(kh, kw, c)")
-    return _conv2d(images, kernel[..., None], padding, stride, "kernel")[..., 0]
+    result = _conv2d(
+        images, kernel[..., None], padding, stride, "kernel", _out_with_channel(out), dtype
+    )
+    return out if out is not None else result[..., 0]
 
 
 def convolve(
@@ -247,6 +292,9 @@ def convolve(
     kernels: ArrayLike,
     padding: Padding = "same",
     stride: IntOrPair = (1, 1),
+    *,
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
 ) -> Array:
     """Convolve images with channels by a bank of kernels, one output channel per kernel.
 
@@ -276,4 +324,4 @@ def convolve(
     ((4, 16, 16, 8), dtype('float32'))
     """
     images, kernels = _checked(images, "(m, h, w, c)", kernels, "kernels", "(kh, kw, c, nc)")
-    return _conv2d(images, kernels, padding, stride, "kernels")
+    return _conv2d(images, kernels, padding, stride, "kernels", out, dtype)
