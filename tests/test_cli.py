@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pytest
@@ -14,6 +18,7 @@ pytest.importorskip("tqdm", reason="needs the 'demo' extra")
 
 import stridedconv as sc  # noqa: E402
 from stridedconv import cli, kernels  # noqa: E402
+from stridedconv.cli import _commands, _images  # noqa: E402
 
 RNG = np.random.default_rng(7)
 GRAY = RNG.integers(0, 256, size=(20, 30), dtype=np.uint8)
@@ -214,6 +219,14 @@ def test_two_inputs_with_one_output_name(tmp_path: Path) -> None:
         (["filter", "x.png", "--kernel", "blur", "--out", "o"], "--kernel must be one of"),
         (["filter", "x.png", "--kernel", "gaussian:0", "--out", "o"], "size must be a positive"),
         (["filter", "x.png", "--kernel", "missing.npy", "--out", "o"], "missing.npy: no such"),
+        # Too large to allocate: MemoryError, told as a usage error that names --kernel.
+        (
+            ["filter", "x.png", "--kernel", "gaussian:100000000", "--out", "o"],
+            "--kernel gaussian:100000000: size=100000000 asks for a float64 kernel",
+        ),
+        (["filter", "x.png", "--kernel", "box:100000000", "--out", "o"], "--kernel box:100000000"),
+        (["filter", "x.png", "--kernel", "gaussian:5:1j", "--out", "o"], "sigma must be a"),
+        (["filter", "x.png", "--kernel", "laplacian:yes", "--out", "o"], "4 or 8 neighbours"),
         (["filter", "x.png", "--kernel", "box", "--padding", "wide", "--out", "o"], "--padding"),
         (["pool", "x.png", "--size", "0", "--out", "o"], "argument --size: expected a positive"),
         (["pool", "x.png", "--out", "o"], "the following arguments are required: --size"),
@@ -304,3 +317,257 @@ def test_read_image_modes(tmp_path: Path) -> None:
     image = cli.read_image(path)
     assert image.ndim == 2
     np.testing.assert_array_equal(image, GRAY.astype(np.int64) * 200)
+
+
+# --- issue 11: one line per error, never a traceback, nothing half-written ----------------------
+
+
+def hidden_files(folder: Path) -> list[str]:
+    """Temporary files left behind (they start with a dot)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_an_exact_result_beyond_int64_is_saved_as_python_ints(tmp_path: Path) -> None:
+    gray = save(tmp_path / "in", "g.png", GRAY)
+    kernel = tmp_path / "huge.npy"
+    np.save(kernel, np.full((3, 3), 2**62, dtype=np.int64))
+    out = tmp_path / "out"
+    done = run("filter", gray, "--kernel", kernel, "--out", out, "--raw")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    expected = sc.convolve_grayscale(GRAY[None], np.load(kernel))[0]
+    assert expected.dtype == object  # the library's exact result: Python ints
+    with pytest.raises(ValueError, match="allow_pickle"):
+        np.load(out / "g.npy")
+    raw = np.load(out / "g.npy", allow_pickle=True)
+    assert raw.dtype == object
+    assert raw.tolist() == expected.tolist()
+    np.testing.assert_array_equal(decoded(out / "g.png"), cli.to_uint8(expected))
+    assert hidden_files(out) == []
+
+
+def test_raw_help_says_how_to_load_python_ints(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["filter", "--help"])
+    assert "allow_pickle=True" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_failed_write_leaves_nothing_and_the_next_run_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gray = save(tmp_path / "in", "g.png", GRAY)
+    out = tmp_path / "out"
+    real_save = np.save
+
+    def save_half_then_fail(stream: BinaryIO, array: object, **options: object) -> None:
+        stream.write(b"\x93NUMPY half a header")
+        msg = "the disk broke"
+        raise ValueError(msg)
+
+    monkeypatch.setattr(np, "save", save_half_then_fail)
+    args = ["filter", str(gray), "--kernel", "box", "--out", str(out), "--raw"]
+    assert cli.main(args) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1
+    assert "g.png: cannot write" in errors[0]
+    assert "the disk broke" in errors[0]
+    # Neither the .npy nor the PNG (complete, but half of the result) is there, nor a temporary.
+    assert sorted(p.name for p in out.iterdir()) == []
+
+    monkeypatch.setattr(np, "save", real_save)
+    assert cli.main(args) == 0  # nothing blocks it: no --force needed
+    assert np.load(out / "g.npy").shape == GRAY.shape
+    assert hidden_files(out) == []
+
+
+def test_an_output_that_appears_while_writing_is_kept(tmp_path: Path) -> None:
+    picture, raw = tmp_path / "r.png", tmp_path / "r.npy"
+    raw.write_bytes(b"someone else's")  # after the check, before the rename
+    with pytest.raises(FileExistsError) as error:
+        _images.write_result(np.ones((2, 2)), picture, raw, force=False)
+    assert error.value.filename == str(raw)
+    assert raw.read_bytes() == b"someone else's"
+    assert hidden_files(tmp_path) == []
+    _images.write_result(np.ones((2, 2)), picture, raw, force=True)
+    np.testing.assert_array_equal(np.load(raw), np.ones((2, 2)))
+    assert hidden_files(tmp_path) == []
+
+
+def test_outputs_get_the_permissions_of_new_files(tmp_path: Path) -> None:
+    # The temporary files must not keep a private mode (tempfile's 0o600) after the rename.
+    _images.write_result(np.ones((2, 2)), tmp_path / "r.png", None, force=False)
+    reference = tmp_path / "plain"
+    reference.write_bytes(b"")
+    assert (tmp_path / "r.png").stat().st_mode == reference.stat().st_mode
+
+
+@pytest.mark.parametrize(
+    ("sigma", "expected"),
+    [
+        pytest.param("1e-300", np.eye(1), id="1e-300"),
+        pytest.param("1e300", kernels.box(5), id="1e300"),
+        pytest.param(str(10**400), kernels.box(5), id="10**400"),
+    ],
+)
+def test_extreme_sigmas_give_the_limit_kernels(
+    tmp_path: Path, sigma: str, expected: np.ndarray
+) -> None:
+    gray = save(tmp_path, "g.png", GRAY)
+    done = run("filter", gray, "--kernel", f"gaussian:5:{sigma}", "--out", tmp_path / "o", "--raw")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    raw = np.load(tmp_path / "o" / "g.npy")
+    assert not np.isnan(raw).any()
+    np.testing.assert_allclose(raw, sc.convolve_grayscale(GRAY[None], expected)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("error", [MemoryError, OverflowError])
+def test_a_kernel_that_cannot_be_computed_is_a_usage_error(
+    error: type[Exception],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def fail(*args: object) -> np.ndarray:
+        msg = "too large"
+        raise error(msg)
+
+    monkeypatch.setitem(cli.KERNEL_NAMES, "box", fail)
+    gray = save(tmp_path, "g.png", GRAY)
+    assert cli.main(["filter", str(gray), "--kernel", "box:9", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == "stridedconv filter: error: --kernel box:9: too large\n"
+    assert not (tmp_path / "o").exists()
+
+
+def locked_listing(monkeypatch: pytest.MonkeyPatch, locked: Path) -> None:
+    """Make listing `locked` fail as a folder without read permission does (even for root)."""
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path) -> Iterator[Path]:
+        if self == locked:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        yield from real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+
+
+def test_an_unreadable_folder_is_reported_and_the_others_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    save(locked, "hidden.png", GRAY)
+    readable = save(tmp_path / "open", "a.png", GRAY)
+    gray = save(tmp_path, "g.png", RGB)
+    locked_listing(monkeypatch, locked)
+    out = tmp_path / "out"
+    code = cli.main(
+        ["pool", str(readable.parent), str(locked), str(gray), "--size", "2", "--out", str(out)]
+    )
+    assert code == 1
+    captured = capsys.readouterr()
+    assert_one_line_errors(captured.err)
+    assert captured.err.splitlines() == [
+        f"stridedconv pool: error: {locked}: cannot read it: Permission denied"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "g.png"]
+    assert "wrote 2 of 3 images" in captured.out
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any folder")
+def test_a_folder_without_permissions_is_reported(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    save(locked, "hidden.png", GRAY)
+    gray = save(tmp_path, "g.png", GRAY)
+    locked.chmod(0)
+    try:
+        done = run("pool", locked, gray, "--size", "2", "--out", tmp_path / "o")
+    finally:
+        locked.chmod(0o755)
+    assert done.returncode == 1
+    assert_one_line_errors(done.stderr)
+    assert "locked: cannot read it: Permission denied" in done.stderr
+    assert (tmp_path / "o" / "g.png").is_file()
+
+
+@pytest.mark.parametrize("stride", [str(10**12), str(2**70), f"1,{2**70}"])
+@pytest.mark.parametrize("command", ["filter", "pool"])
+def test_a_huge_stride_works_or_is_one_line(tmp_path: Path, stride: str, command: str) -> None:
+    gray = save(tmp_path, "g.png", GRAY)
+    options = ["--kernel", "box"] if command == "filter" else ["--size", "2"]
+    done = run(command, gray, *options, "--stride", stride, "--out", tmp_path / "o")
+    assert_one_line_errors(done.stderr)
+    if done.returncode == 0:
+        assert decoded(tmp_path / "o" / "g.png").shape[1] == 1  # one column of windows
+    else:
+        assert done.returncode == 1
+        assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["filter", "--kernel", "box", "--padding", str(10**12)],
+        ["pool", "--size", str(2**70)],
+    ],
+)
+def test_operation_errors_are_one_line_per_file(tmp_path: Path, options: list[str]) -> None:
+    gray = save(tmp_path, "g.png", GRAY)
+    done = run(options[0], gray, *options[1:], "--out", tmp_path / "o")
+    assert done.returncode in (1, 2)
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert_one_line_errors(done.stderr)
+
+
+def test_an_unexpected_error_in_one_file_spares_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = save(tmp_path / "in", "a.png", GRAY)
+    second = save(tmp_path / "in", "b.png", GRAY)
+    real_read = _commands.read_image
+
+    def read(path: Path) -> np.ndarray:
+        if path.name == "a.png":
+            msg = "a bug\non two lines"
+            raise RuntimeError(msg)
+        return real_read(path)
+
+    monkeypatch.setattr(_commands, "read_image", read)
+    out = tmp_path / "out"
+    assert cli.main(["pool", str(first), str(second), "--size", "2", "--out", str(out)]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == [
+        f"stridedconv pool: error: {first}: cannot read the image: RuntimeError: a bug on two lines"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["b.png"]
+
+
+def test_an_unexpected_error_outside_the_files_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def collect(*args: object) -> object:
+        msg = "a bug"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(_commands, "_collect", collect)
+    gray = save(tmp_path, "g.png", GRAY)
+    assert cli.main(["pool", str(gray), "--size", "2", "--out", str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err == "stridedconv pool: error: RuntimeError: a bug\n"
+
+
+def test_interrupting_still_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def read(path: Path) -> np.ndarray:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_commands, "read_image", read)
+    gray = save(tmp_path, "g.png", GRAY)
+    assert cli.main(["pool", str(gray), "--size", "2", "--out", str(tmp_path / "o")]) == 130
+    assert capsys.readouterr().err.endswith("stridedconv pool: interrupted\n")
+
+
+def test_to_uint8_of_infinities_and_huge_ranges() -> None:
+    # No warnings (errors under pytest): infinities and a range near float64's limits.
+    values = np.array([-np.inf, -1e308, 0.0, 1e308, np.inf, np.nan])
+    np.testing.assert_array_equal(cli.to_uint8(values), [0, 0, 128, 255, 255, 0])
+    np.testing.assert_array_equal(cli.to_uint8(np.array([np.inf, np.nan])), [255, 0])

@@ -190,7 +190,9 @@ def test_conv_matches_the_reference(
     exact = is_exact(*inputs)
     # A wider exact path (int64, Python ints) changes nothing.
     integers = data.draw(st.sampled_from((None, "int64", "object")), label="integers")
-    with forcing(conv=strategy, integers=integers if exact else None):
+    # Gathering the windows (the path of sparse windows) changes nothing either.
+    gather = data.draw(st.sampled_from((None, "always")), label="gather")
+    with forcing(conv=strategy, integers=integers if exact else None, gather=gather):
         out = case.call()
     assert_new_array(out, *inputs)
     assert out.flags.c_contiguous

@@ -180,7 +180,9 @@ def test_pool_matches_the_reference(
     exact = is_exact(case.x)
     # A wider exact path (Python ints) changes nothing.
     integers = data.draw(st.sampled_from((None, "int64", "object")), label="integers")
-    with forcing(pool=strategy, integers=integers if exact else None):
+    # Gathering the windows (the path of sparse windows) changes nothing either.
+    gather = data.draw(st.sampled_from((None, "always")), label="gather")
+    with forcing(pool=strategy, integers=integers if exact else None, gather=gather):
         out = case.call()
     assert_new_array(out, case.x)
     assert out.flags.c_contiguous

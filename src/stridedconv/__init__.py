@@ -17,6 +17,7 @@ from ._classic import (
 )
 from ._conv_nd import conv
 from ._pooling import pool
+from ._staging import release_memory
 from ._windows import windows
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "convolve_grayscale_valid",
     "kernels",
     "pool",
+    "release_memory",
     "windows",
 ]
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._contractions import CONTRACTIONS
 from ._dtypes import INTEGER_PATHS, Plan, finish_object
+from ._gather import compact, gather, is_sparse, source_indices
 from ._geometry import Geometry
 from ._reductions import REDUCTIONS
 from ._staging import Staging
@@ -73,6 +74,7 @@ _KNOWN = {
     "pool": POOL_STRATEGIES,
     "integers": INTEGER_PATHS,
     "threads": None,  # a positive int
+    "gather": ("always", "never"),
 }
 _forced: ContextVar[dict[str, object] | None] = ContextVar("stridedconv_forced", default=None)
 
@@ -83,7 +85,8 @@ def forced(**strategies: object) -> Iterator[None]:
 
     Keys: ``conv`` (one of `CONV_STRATEGIES`), ``pool`` (one of `POOL_STRATEGIES`),
     ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact path the bound allows)
-    and ``threads`` (a positive int, for the BLAS-free strategies).
+    ``threads`` (a positive int, for the BLAS-free strategies) and ``gather`` (``'always'``
+    or ``'never'``: gather the windows of every problem, or of none; see `_gather`).
     """
     for key, value in strategies.items():
         choices = _KNOWN.get(key, ())
@@ -227,6 +230,25 @@ def _bias_values(bias: Array, out: Array, plan: Plan) -> Array:
     return bias.astype(out.dtype)  # exact: `conv_plan` bounds the sum with the bias
 
 
+def _chunk_source(
+    x: Array, geometry: Geometry, *, fill: object
+) -> tuple[Callable[[slice], Array], Geometry, int]:
+    """How each chunk of `x` is read, the geometry it is then read with, and the bytes per
+    image (and byte of itemsize) that gathering adds: the chunk itself, or, for windows that
+    read little of their padded input (`is_sparse`), the chunk's windows gathered into a
+    compact problem with `fill` in its zero padding."""
+    chosen = forced_strategy("gather")
+    if not (is_sparse(geometry) if chosen is None else chosen == "always"):
+        return x.__getitem__, geometry, 0
+    indices = source_indices(geometry)
+    blocks = compact(geometry)
+
+    def take(chunk: slice) -> Array:
+        return gather(x[chunk], indices, fill)
+
+    return take, blocks, math.prod(blocks.in_shape) * x.shape[-1]
+
+
 def correlate(
     x: Array,
     kernels: Array,
@@ -264,6 +286,7 @@ def correlate(
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
     weights = kernels.astype(plan.compute)
+    take, geometry, gathered = _chunk_source(x, geometry, fill=0)
     im2col_bytes = None
     if m == 1:
         taps = math.prod(kernels.shape[:-2])
@@ -271,8 +294,11 @@ def correlate(
     strategy = conv_strategy(cg, nc, plan.compute, im2col_bytes=im2col_bytes)
     contract = CONTRACTIONS[strategy]
     staging = Staging(geometry)
-    per_image = _conv_bytes_per_image(
-        strategy, staging, kernels, x.shape[-1], groups, plan.compute.itemsize
+    per_image = (
+        _conv_bytes_per_image(
+            strategy, staging, kernels, x.shape[-1], groups, plan.compute.itemsize
+        )
+        + gathered * x.dtype.itemsize
     )
     shift = None if bias is None else _bias_values(bias, out, plan)
     # A float result narrower than its compute dtype (float16) gets its bias before rounding.
@@ -281,13 +307,13 @@ def correlate(
     def work(chunk: slice, staging: Staging) -> None:
         dest = out[chunk]
         if shift is None:
-            contract(x[chunk], staging, weights, dest, groups)
+            contract(take(chunk), staging, weights, dest, groups)
         elif widen:
             total = staging.scratch("biased", dest.shape, plan.compute)
-            contract(x[chunk], staging, weights, total, groups)
+            contract(take(chunk), staging, weights, total, groups)
             np.add(total, shift, out=dest)
         else:
-            contract(x[chunk], staging, weights, dest, groups)
+            contract(take(chunk), staging, weights, dest, groups)
             np.add(dest, shift, out=dest)
 
     # IEEE semantics without warnings: the windows that straddle two images (computed, then
@@ -343,11 +369,12 @@ def reduce_windows(
         return out if plan.result is not None else out.astype(np.int64)
     reduction = REDUCTIONS[pool_strategy(geometry)]
     in_place = plan.compute == result
+    take, geometry, gathered = _chunk_source(x, geometry, fill=fill)
 
     def work(chunk: slice, staging: Staging) -> None:
         dest = out[chunk]
         total = dest if in_place else staging.scratch("total", dest.shape, plan.compute)
-        source = x[chunk]
+        source = take(chunk)
         if geometry.is_padded:
             buffer = staging.stage(source, plan.compute, fill=fill)
             source = staging.images(buffer, source.shape[0])
@@ -359,6 +386,7 @@ def reduce_windows(
 
     with np.errstate(all="ignore"):
         per_image = math.prod(geometry.padded_shape) * x.shape[-1] * plan.compute.itemsize * 2
+        per_image += gathered * x.dtype.itemsize
         parallel = plan.compute.kind != "O"
         _for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel)
     return out if plan.result is not None else finish_object(out)

@@ -11,7 +11,8 @@ straddling windows are computed and then dropped by `crop`; they cost
 ``P1 * P2 / (o1 * o2)`` times the useful work, about 1.2x for a 3x3 kernel on 28x28 images.
 
 A `Staging` lives for one call and keeps its buffers from chunk to chunk, and each thread
-keeps buffers of up to `KEEP_BYTES` from call to call: allocating them afresh costs more than
+keeps buffers of up to `KEEP_BYTES` in all from call to call (`release_memory` frees them):
+allocating them afresh costs more than
 the arithmetic (each large allocation is a new ``mmap`` whose pages the kernel faults in and
 zeroes again). A buffer is only reused as padded where it was padded for the same geometry.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import threading
 from typing import Literal
 
@@ -51,16 +53,65 @@ def _layout(geometry: Geometry) -> tuple[tuple[int, ...], int]:
     return sizes, extent(geometry.kernel[0], geometry.dilation[0]) + 1
 
 
-#: Scratch arrays up to this size stay with their thread between calls: a call on a small
-#: batch would otherwise pay for fresh pages (an mmap, page faults, zeroing) every time.
-KEEP_BYTES = 16 * 2**20
+def _keep_limit() -> int:
+    """STRIDEDCONV_KEEP_MIB (a whole number of MiB, 0 to keep nothing) in bytes, else 32 MiB:
+    the scratch of one chunk (about 4 MiB of work) of every strategy fits."""
+    setting = os.environ.get("STRIDEDCONV_KEEP_MIB", "").strip()
+    return int(setting) * 2**20 if setting.isdigit() else 32 * 2**20
+
+
+#: Scratch memory that each thread keeps between calls, all its arrays together: a call on a
+#: small batch would otherwise pay for fresh pages (an mmap, page faults, zeroing) every
+#: time. Arrays that do not fit are made for the call and freed after it.
+KEEP_BYTES = _keep_limit()
 _kept = threading.local()
+#: Every thread's kept arrays, so that `release_memory` can free them all.
+_every_thread: list[dict[str, tuple[Array, object]]] = []
+_every_thread_lock = threading.Lock()
 
 
 def _kept_arrays() -> dict[str, tuple[Array, object]]:
     """This thread's scratch arrays, kept from call to call."""
-    arrays: dict[str, tuple[Array, object]] = _kept.__dict__.setdefault("arrays", {})
+    arrays: dict[str, tuple[Array, object]] | None = getattr(_kept, "arrays", None)
+    if arrays is None:
+        arrays = _kept.arrays = {}
+        with _every_thread_lock:
+            _every_thread.append(arrays)
     return arrays
+
+
+def kept_bytes() -> int:
+    """Bytes of scratch memory that all threads keep between calls now."""
+    with _every_thread_lock:
+        return sum(flat.nbytes for arrays in _every_thread for flat, _ in arrays.values())
+
+
+def release_memory() -> int:
+    """Free the scratch memory that stridedconv keeps between calls, in every thread.
+
+    Each thread that ran a computation keeps up to ``STRIDEDCONV_KEEP_MIB`` MiB (32 by
+    default; 0 keeps nothing) of scratch arrays, so that a loop over small batches does not
+    pay for fresh memory at every call. Computations still running keep what they use.
+
+    Returns
+    -------
+    int
+        The number of bytes released.
+
+    Examples
+    --------
+    >>> import numpy as np, stridedconv as sc
+    >>> _ = sc.convolve_grayscale_same(np.ones((8, 28, 28)), np.ones((3, 3)))
+    >>> sc.release_memory() > 0
+    True
+    >>> sc.release_memory()
+    0
+    """
+    with _every_thread_lock:
+        freed = sum(flat.nbytes for arrays in _every_thread for flat, _ in arrays.values())
+        for arrays in _every_thread:
+            arrays.clear()
+    return freed
 
 
 class Staging:
@@ -87,12 +138,14 @@ class Staging:
         """A reused array and whether it had exactly this shape, dtype and `fill` last time."""
         size = math.prod(shape)
         key = (shape, self.geometry, fill)  # the same layout: pads where they were last time
-        small = size * dtype.itemsize <= KEEP_BYTES
-        arrays = _kept_arrays() if small else self._scratch
-        flat, last_key = arrays.get(name, (None, None))
+        kept = _kept_arrays()
+        found = self._scratch.pop(name, None) or kept.pop(name, None)
+        flat, last_key = found if found is not None else (None, None)
         if flat is None or flat.size < size or flat.dtype != dtype:
-            flat = np.empty(size, dtype)
-            last_key = None
+            flat, last_key = np.empty(size, dtype), None
+        # Kept for later calls while this thread's kept arrays stay within KEEP_BYTES in all.
+        others = sum(array.nbytes for array, _ in kept.values())
+        arrays = kept if others + flat.nbytes <= KEEP_BYTES else self._scratch
         arrays[name] = (flat, key)
         return flat[:size].reshape(shape), last_key == key
 

@@ -35,7 +35,9 @@ def window_view(
     # Strides come from x.strides, so any layout works: negative, Fortran, sliced.
     strides = (
         x.strides[0],
-        *(step * s for step, s in zip(steps, stride, strict=True)),
+        # Along an axis of one window the stride is never taken: a huge one must not
+        # overflow the byte strides.
+        *(step * s if o > 1 else step for step, s, o in zip(steps, stride, out, strict=True)),
         *(step * dil for step, dil in zip(steps, dilation, strict=True)),
         *x.strides[1 + d :],
     )

@@ -27,13 +27,15 @@ array([[8., 8., 8., 8.],
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 
 from ._typing import Array, IntOrPair
-from ._validation import int_tuple
+from ._validation import int_tuple, positive_int
 
 __all__ = [
     "box",
@@ -49,6 +51,19 @@ __all__ = [
 
 def _kernel(rows: list[list[int]]) -> Array:
     return np.array(rows, dtype=np.float64)
+
+
+def _empty(shape: tuple[int, ...], size: object) -> Array:
+    """A new float64 array of `shape`, allocated before any other work so that a size too large
+    fails at once; the MemoryError names `size` and the bytes asked for."""
+    try:
+        return np.empty(shape)
+    except (MemoryError, ValueError, OverflowError):  # ValueError: beyond NumPy's limits
+        msg = (
+            f"size={size!r} asks for a float64 kernel of shape {shape}, "
+            f"{shape[0] * shape[1] * 8} bytes, which cannot be allocated"
+        )
+        raise MemoryError(msg) from None
 
 
 def sobel_x() -> Array:
@@ -101,7 +116,7 @@ def prewitt(axis: Literal["x", "y"] = "x") -> Array:
     ----------
     axis : {'x', 'y'}, default 'x'
         ``'x'``: the horizontal derivative (positive where brightness grows to the right);
-        ``'y'``: the vertical derivative (positive where it grows downwards).
+        ``'y'``: the vertical derivative (positive where it grows downwards). Case-insensitive.
 
     Returns
     -------
@@ -111,8 +126,10 @@ def prewitt(axis: Literal["x", "y"] = "x") -> Array:
 
     Raises
     ------
+    TypeError
+        For an `axis` that is not a string (``None`` included).
     ValueError
-        For an `axis` other than ``'x'`` and ``'y'``.
+        For a word other than ``'x'`` and ``'y'``.
 
     Examples
     --------
@@ -123,11 +140,16 @@ def prewitt(axis: Literal["x", "y"] = "x") -> Array:
     >>> prewitt("y")[:, 0]
     array([-1.,  0.,  1.])
     """
-    if axis not in ("x", "y"):
+    given: object = axis  # checked as what a caller may pass, not as what the type promises
+    if not isinstance(given, str):
+        msg = f"axis must be the string 'x' or 'y', got {axis!r}"
+        raise TypeError(msg)
+    word = given.lower()
+    if word not in ("x", "y"):
         msg = f"axis must be 'x' or 'y', got {axis!r}"
         raise ValueError(msg)
     kernel = _kernel([[-1, 0, 1]] * 3)
-    return kernel if axis == "x" else kernel.T.copy()
+    return kernel if word == "x" else kernel.T.copy()
 
 
 def laplacian(diagonals: bool = False) -> Array:
@@ -144,6 +166,12 @@ def laplacian(diagonals: bool = False) -> Array:
     ndarray of float64, shape (3, 3)
         It sums to 0, so flat regions and linear ramps give 0.
 
+    Raises
+    ------
+    TypeError
+        For a `diagonals` that is not a bool (``True``, ``False``, ``np.bool_``): ``'no'`` or
+        ``8`` would otherwise be read as True.
+
     Examples
     --------
     >>> laplacian()
@@ -153,6 +181,10 @@ def laplacian(diagonals: bool = False) -> Array:
     >>> float(laplacian(diagonals=True)[1, 1])
     -8.0
     """
+    given: object = diagonals  # checked as what a caller may pass, not as the type promises
+    if not isinstance(given, (bool, np.bool_)):
+        msg = f"diagonals must be True or False, got {diagonals!r}"
+        raise TypeError(msg)
     if diagonals:
         return _kernel([[1, 1, 1], [1, -8, 1], [1, 1, 1]])
     return _kernel([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
@@ -164,7 +196,8 @@ def box(size: IntOrPair = 3) -> Array:
     Parameters
     ----------
     size : int or (kh, kw), default 3
-        The window, in pixels; at least 1.
+        The window, in pixels; at least 1. An int is anything ``operator.index`` takes
+        (``np.int64(3)``, ``np.array(3)``), bools excepted.
 
     Returns
     -------
@@ -174,9 +207,16 @@ def box(size: IntOrPair = 3) -> Array:
     Raises
     ------
     TypeError
-        For a `size` that is not an int nor a pair of ints.
+        For a `size` that is not an int nor a pair of ints (bools and floats included).
     ValueError
-        For a `size` below 1.
+        For a `size` below 1, or a sequence that is not a pair.
+    MemoryError
+        For a kernel that cannot be allocated; the message names `size` and the bytes.
+
+    Notes
+    -----
+    The kernel takes ``8 * kh * kw`` bytes and its size is limited by memory only. It is
+    allocated before any other work, so a size too large fails at once.
 
     Examples
     --------
@@ -186,8 +226,27 @@ def box(size: IntOrPair = 3) -> Array:
     >>> box((1, 3)).shape
     (1, 3)
     """
-    kh, kw = int_tuple(size, "size", 2, minimum=1)
-    return np.full((kh, kw), 1.0 / (kh * kw))
+    shape = int_tuple(size, "size", 2, minimum=1)
+    kernel = _empty(shape, size)
+    kernel.fill(1.0 / (shape[0] * shape[1]))
+    return kernel
+
+
+def _sigma(sigma: object) -> float:
+    """`sigma` as a positive, finite float64. A value beyond float64's range (``10**400``,
+    ``Fraction(1, 10**400)``) becomes the nearest one, which gives the same kernel: the
+    box or the delta that the Gaussian tends to."""
+    if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, numbers.Real):
+        msg = f"sigma must be a positive real number, got {sigma!r}"
+        raise TypeError(msg)
+    if sigma != sigma or sigma <= 0 or sigma == math.inf:  # NaN is the one unequal to itself
+        msg = f"sigma must be a positive, finite real number, got {sigma!r}"
+        raise ValueError(msg)
+    try:
+        value = float(sigma)
+    except OverflowError:  # a Python int (or Fraction) beyond 1.8e308
+        value = math.inf
+    return min(max(value, math.ulp(0.0)), sys.float_info.max)
 
 
 def gaussian(size: int = 5, sigma: float = 1.0) -> Array:
@@ -197,9 +256,11 @@ def gaussian(size: int = 5, sigma: float = 1.0) -> Array:
     ----------
     size : int, default 5
         The kernel is `size` by `size`, centred at ``(size - 1) / 2``; at least 1. About
-        ``2 * ceil(3 * sigma) + 1`` keeps the tails.
+        ``2 * ceil(3 * sigma) + 1`` keeps the tails. Anything ``operator.index`` takes
+        (``np.int64(5)``, ``np.array(5)``), bools excepted.
     sigma : float, default 1.0
-        The standard deviation, in pixels; positive and finite.
+        The standard deviation, in pixels; a positive and finite real number (int, float, or
+        a NumPy integer or float; not complex, not bool).
 
     Returns
     -------
@@ -210,9 +271,21 @@ def gaussian(size: int = 5, sigma: float = 1.0) -> Array:
     Raises
     ------
     TypeError
-        For a `size` that is not an int, or a `sigma` that is not a real number.
+        For a `size` that is not an int (bools and floats included), or a `sigma` that is not
+        a real number (complex and bools included).
     ValueError
         For a `size` below 1, or a `sigma` that is not positive and finite.
+    MemoryError
+        For a kernel that cannot be allocated; the message names `size` and the bytes.
+
+    Notes
+    -----
+    Every finite sigma gives a finite kernel without warnings: a tiny sigma gives the limit,
+    a delta at the centre (for an even size, the 2x2 centre taps share it equally, 1/4 each);
+    a huge one gives the box ``1 / size**2``.
+
+    The kernel takes ``8 * size**2`` bytes and its size is limited by memory only. It is
+    allocated before any other work, so a size too large fails at once.
 
     Examples
     --------
@@ -223,23 +296,24 @@ def gaussian(size: int = 5, sigma: float = 1.0) -> Array:
            [0.0751, 0.1238, 0.0751]])
     >>> round(float(g.sum()), 12)
     1.0
+    >>> gaussian(2, sigma=1e-300)
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
     """
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)):
-        msg = f"size must be a positive int, got {size!r}"
-        raise TypeError(msg)
-    if size < 1:
-        msg = f"size must be a positive int, got {size!r}"
-        raise ValueError(msg)
-    if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, (int, float, np.number)):
-        msg = f"sigma must be a positive real number, got {sigma!r}"
-        raise TypeError(msg)
-    if not (math.isfinite(float(sigma)) and sigma > 0):
-        msg = f"sigma must be a positive, finite real number, got {sigma!r}"
-        raise ValueError(msg)
-    offsets = np.arange(int(size), dtype=np.float64) - (int(size) - 1) / 2
-    line = np.exp(-(offsets**2) / (2.0 * float(sigma) ** 2))
-    kernel: Array = np.outer(line, line)
-    kernel /= kernel.sum()
+    n = positive_int(size, "size")
+    scale = _sigma(sigma)
+    kernel = _empty((n, n), size)
+    offsets = np.arange(n, dtype=np.float64) - (n - 1) / 2
+    # Squared distances less that of the centre tap(s) (0, or 1/4 for an even size), so the
+    # largest tap is exp(0) = 1 and the sum is at least 1: no 0 / 0 for a tiny sigma. Dividing
+    # by sigma twice, never by sigma**2, sends the exponent to -inf (a tap of 0) or to 0 (a
+    # tap of 1) at the extremes of sigma, never to NaN.
+    squared = offsets**2 - (0.0 if n % 2 else 0.25)
+    with np.errstate(over="ignore", under="ignore"):
+        line = np.exp(-(squared / scale / scale / 2.0))
+    line /= line.sum()
+    # The 2-D Gaussian is the outer product of two 1-D ones, each normalised.
+    np.outer(line, line, out=kernel)
     return kernel
 
 

@@ -1,0 +1,284 @@
+"""The commands ``filter``, ``pool`` and ``demo``: each input file on its own, one line per
+failure, and the others still processed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import convolve, convolve_channels, convolve_grayscale, pool
+from .._typing import Array, IntOrPair, Padding, PoolMode
+from ._args import PROG, UsageError, kernel_from_spec, require
+from ._images import IMAGE_SUFFIXES, read_image, write_result
+
+
+def apply_filter(
+    image: Array,
+    kernel: Array,
+    padding: Padding = "same",
+    stride: IntOrPair = 1,
+) -> Array:
+    """Convolve one image, as ``stridedconv filter`` does.
+
+    Parameters
+    ----------
+    image : ndarray, shape (h, w) or (h, w, c)
+    kernel : ndarray, shape (kh, kw), (kh, kw, c) or (kh, kw, c, nc)
+        (kh, kw): `convolve_grayscale` of each channel alone; (kh, kw, c):
+        `convolve_channels` (a grayscale image has c = 1); (kh, kw, c, nc): `convolve`, with
+        the channel axis dropped when nc = 1.
+    padding, stride
+        As in `stridedconv.convolve_grayscale`.
+
+    Returns
+    -------
+    ndarray, shape (h', w') or (h', w', c) or (h', w', nc)
+
+    Examples
+    --------
+    >>> from stridedconv import kernels
+    >>> rgb = np.zeros((5, 6, 3))
+    >>> apply_filter(rgb, kernels.box(3), padding="valid").shape
+    (3, 4, 3)
+    """
+    result: Array
+    if kernel.ndim == 2:
+        if image.ndim == 2:
+            result = convolve_grayscale(image[None], kernel, padding, stride)[0]
+        else:
+            planes = np.moveaxis(image, -1, 0)
+            result = np.moveaxis(convolve_grayscale(planes, kernel, padding, stride), 0, -1)
+        return result
+    layered = image[None] if image.ndim == 3 else image[None, ..., None]
+    if kernel.ndim == 3:
+        result = convolve_channels(layered, kernel, padding, stride)[0]
+        return result
+    result = convolve(layered, kernel, padding, stride)[0]
+    return result[..., 0] if result.shape[-1] == 1 else result
+
+
+def apply_pool(image: Array, size: IntOrPair, stride: IntOrPair, mode: PoolMode) -> Array:
+    """Pool one image, as ``stridedconv pool`` does: each channel alone, no padding.
+
+    Examples
+    --------
+    >>> apply_pool(np.arange(16).reshape(4, 4), 2, 2, "max")
+    array([[ 5,  7],
+           [13, 15]])
+    """
+    layered = image[None] if image.ndim == 3 else image[None, ..., None]
+    result: Array = pool(layered, size, stride, mode)[0]
+    return result[..., 0] if image.ndim == 2 else result
+
+
+# --- one line per problem ---------------------------------------------------------------------
+
+
+def reason(error: BaseException) -> str:
+    """Why `error` happened, in one line: its message, after its type unless that is plain
+    (a ValueError or TypeError says what was expected and given; a MemoryError's type is news).
+
+    Examples
+    --------
+    >>> reason(MemoryError("Unable to allocate 8.0 TiB"))
+    'MemoryError: Unable to allocate 8.0 TiB'
+    >>> reason(ValueError("stride must be positive,\\n got 0"))
+    'stride must be positive, got 0'
+    """
+    text = " ".join(str(error).split())
+    if text and isinstance(error, (ValueError, TypeError)):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def report(command: str, message: str) -> None:
+    """Print one error line to stderr."""
+    print(f"{PROG} {command}: error: {message}", file=sys.stderr, flush=True)
+
+
+# --- the batch commands -----------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    source: Path
+    picture: Path
+    raw: Path | None
+
+
+def _image_files(path: Path) -> list[Path]:
+    """The image files `path` names: itself, or a folder's image files sorted by name.
+
+    Raises
+    ------
+    FileNotFoundError
+        When `path` is neither a file nor a folder.
+    OSError
+        When it cannot be read (PermissionError for a folder that cannot be listed).
+    """
+    if path.is_dir():
+        return sorted(
+            entry
+            for entry in path.iterdir()
+            if entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file()
+        )
+    if path.is_file():
+        return [path]
+    raise FileNotFoundError
+
+
+def _collect(command: str, inputs: Sequence[str]) -> tuple[list[Path], int]:
+    """The files `inputs` name (folders: their image files, sorted); and how many failed."""
+    files: list[Path] = []
+    failed = 0
+    for text in inputs:
+        path = Path(text)
+        try:
+            found = _image_files(path)
+        except FileNotFoundError:
+            report(command, f"{path}: no such file or folder")
+            failed += 1
+            continue
+        except OSError as error:  # an unreadable folder: the other inputs still count
+            report(command, f"{path}: cannot read it: {error.strerror or reason(error)}")
+            failed += 1
+            continue
+        if not found:
+            report(command, f"{path}: the folder holds no {'/'.join(IMAGE_SUFFIXES)} files")
+            failed += 1
+        files.extend(found)
+    unique = list(dict.fromkeys(files))
+    return unique, failed
+
+
+def _plan(command: str, files: list[Path], out: Path, raw: bool) -> tuple[list[_Job], int]:
+    """Pair each input with its outputs; refuse outputs that clash with inputs or each other."""
+    inputs = {file.resolve() for file in files}
+    taken: dict[Path, Path] = {}
+    jobs = []
+    failed = 0
+    for file in files:
+        picture = out / f"{file.stem}.png"
+        data = out / f"{file.stem}.npy" if raw else None
+        targets = [picture] if data is None else [picture, data]
+        clash = next((t for t in targets if t.resolve() in inputs), None)
+        if clash is not None:
+            report(command, f"{file}: its output {clash} is an input; inputs are never overwritten")
+            failed += 1
+            continue
+        other = next((taken[t.resolve()] for t in targets if t.resolve() in taken), None)
+        if other is not None:
+            report(
+                command, f"{file}: its output {picture} would also be written for {other}; skipped"
+            )
+            failed += 1
+            continue
+        taken.update((t.resolve(), file) for t in targets)
+        jobs.append(_Job(file, picture, data))
+    return jobs, failed
+
+
+def _batch(
+    command: str,
+    args: argparse.Namespace,
+    operation: Callable[[Array], Array],
+) -> int:
+    (tqdm_module,) = require(command, "tqdm")
+    require(command, "PIL")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        msg = f"--out {out} is a file; expected a folder"
+        raise UsageError(msg)
+    files, failed = _collect(command, args.inputs)
+    jobs, refused = _plan(command, files, out, args.raw)
+    failed += refused
+    if jobs:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            msg = f"--out {out}: cannot create the folder ({error.strerror or error})"
+            raise UsageError(msg) from None
+    done = 0
+    bar = tqdm_module.tqdm(
+        jobs, disable=None if len(jobs) > 1 else True, unit="image", file=sys.stderr
+    )
+    for job in bar:
+        problem = _process(job, operation, args.force)
+        if problem is None:
+            done += 1
+        else:
+            bar.clear()
+            report(command, f"{job.source}: {problem}")
+            bar.refresh()
+            failed += 1
+    bar.close()
+    summary = f"{command}: wrote {done} of {done + failed} images to {out}/"
+    print(summary if not failed else f"{summary}; {failed} failed (see above)")
+    return 1 if failed else 0
+
+
+def _process(job: _Job, operation: Callable[[Array], Array], force: bool) -> str | None:
+    """Process one file; return why it failed, or None.
+
+    Any Exception is this file's failure, told in one line, so that the others still run
+    (KeyboardInterrupt, not an Exception, stops the run).
+    """
+    if not force:
+        existing = [t for t in (job.picture, job.raw) if t is not None and t.exists()]
+        if existing:
+            names = " and ".join(str(t) for t in existing)
+            return f"{names} already exists; use --force to replace it"
+    try:
+        image = read_image(job.source)
+    except OSError as error:
+        text = " ".join(str(error).split()) or type(error).__name__
+        if type(error).__name__ == "UnidentifiedImageError":
+            text = "not an image file Pillow can read"
+        return f"cannot read the image: {text}"
+    except Exception as error:
+        return f"cannot read the image: {reason(error)}"
+    try:
+        result = operation(image)
+    except Exception as error:  # a huge stride or padding: MemoryError, OverflowError, ...
+        return f"cannot process the {image.shape} image: {reason(error)}"
+    try:
+        write_result(result, job.picture, job.raw, force=force)
+    except FileExistsError as error:
+        return f"{error.filename} already exists; use --force to replace it"
+    except OSError as error:
+        return f"cannot write {error.filename or job.picture}: {error.strerror or reason(error)}"
+    except Exception as error:
+        return f"cannot write {job.picture}: {reason(error)}"
+    return None
+
+
+def run_filter(args: argparse.Namespace) -> int:
+    """``stridedconv filter``: convolve each input with ``--kernel``."""
+    kernel = kernel_from_spec(args.kernel)
+    return _batch(
+        "filter", args, lambda image: apply_filter(image, kernel, args.padding, args.stride)
+    )
+
+
+def run_pool(args: argparse.Namespace) -> int:
+    """``stridedconv pool``: pool each input with ``--size`` and ``--stride``."""
+    stride = args.size if args.stride is None else args.stride
+    return _batch("pool", args, lambda image: apply_pool(image, args.size, stride, args.mode))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``stridedconv demo``: `stridedconv.demo.run` with the arguments."""
+    needed = ["matplotlib"] + (["skimage"] if args.mnist is None or args.animals is None else [])
+    require("demo", *needed)
+    from .. import demo
+
+    try:
+        demo.run(args.out, mnist=args.mnist, animals=args.animals)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return 0
