@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -546,3 +549,59 @@ def test_calls_from_several_threads_at_once(monkeypatch: pytest.MonkeyPatch) -> 
         assert len(outs) == 5
         for out in outs:
             np.testing.assert_array_equal(out, expected[i][..., 0])
+
+
+def _convolve_in_child(queue: Any) -> None:
+    x = np.arange(64 * 6 * 6, dtype=np.float64).reshape(64, 6, 6)
+    with forcing(conv="einsum", threads=2):
+        queue.put(sc.convolve_grayscale_same(x, np.ones((3, 3))))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
+def test_a_forked_child_computes_after_a_threaded_call() -> None:
+    """The helper threads do not survive fork(); a child must not wait for them forever."""
+    x = np.arange(64 * 6 * 6, dtype=np.float64).reshape(64, 6, 6)
+    with forcing(conv="einsum", threads=2):
+        expected = sc.convolve_grayscale_same(x, np.ones((3, 3)))  # the pool now has threads
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_convolve_in_child, args=(queue,))
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that fork() with threads may deadlock: that is what is tested.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child.start()
+    result = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_a_call_does_not_wait_for_its_queued_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the only helper thread is busy with a long call, a short call does its chunks on
+    the calling thread and returns without waiting for its own queued helper work."""
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    release = threading.Event()
+    main = threading.main_thread()
+
+    def slow_on_helpers(x: Any, staging: Any, weights: Any, out: Any, groups: int) -> None:
+        if threading.current_thread() is not main and not release.is_set():
+            release.wait(30)  # the helper thread is held by the long call
+        out[...] = 0
+
+    monkeypatch.setitem(engine.CONTRACTIONS, "einsum", slow_on_helpers)
+    x, k = np.zeros((8, 4, 4, 1)), np.ones((2, 2, 1, 1))
+
+    def long_call() -> None:
+        with forcing(conv="einsum", threads=2):
+            sc.conv(x, k)
+
+    other = threading.Thread(target=long_call)
+    other.start()
+    time.sleep(0.2)  # the long call's helper has started and waits
+    started = time.perf_counter()
+    with forcing(conv="einsum", threads=2):
+        sc.conv(x, k)  # its helper is queued behind the held one
+    elapsed = time.perf_counter() - started
+    release.set()
+    other.join()
+    assert elapsed < 10

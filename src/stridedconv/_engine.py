@@ -119,6 +119,18 @@ def _executor(threads: int) -> ThreadPoolExecutor:
         return _pools[threads]
 
 
+def _forget_pools_after_fork() -> None:
+    """In a forked child: the pools' threads did not survive the fork (only the forking
+    thread does), and a lock may have been held by one of them. Start afresh."""
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_pools_after_fork)
+
+
 def _for_each_chunk(
     m: int,
     bytes_per_image: int,
@@ -170,9 +182,12 @@ def _for_each_chunk(
     try:
         drain(staging)
     finally:
-        for helper in helpers:
-            helper.exception()  # wait for every helper before the buffers go
-    for helper in helpers:
+        # A helper still queued (behind another call's work) has nothing left to do: cancel
+        # it rather than wait for it. Wait for the running ones before the buffers go.
+        running = [helper for helper in helpers if not helper.cancel()]
+        for helper in running:
+            helper.exception()
+    for helper in running:
         helper.result()  # re-raise a helper's error
 
 

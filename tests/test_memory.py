@@ -1,0 +1,93 @@
+"""Memory: beyond the result, a few chunks whatever the stride, dilation or padding; scratch
+kept between calls is capped, can be released and turned off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import stridedconv as sc
+from stridedconv._engine import CHUNK_BYTES
+from stridedconv._staging import KEEP_BYTES, kept_bytes
+
+IMAGES = np.ones((64, 28, 28, 3))
+GRAY = IMAGES[..., 0].copy()
+KERNELS = np.ones((3, 3, 3, 4))
+HUGE = 10**6
+
+# Calls whose padded input would be gigabytes (or overflow NumPy's sizes) if staged whole,
+# for results of a few KiB.
+CALLS: dict[str, Callable[[], Any]] = {
+    "stride 10**4": lambda: sc.convolve_grayscale(GRAY, np.ones((3, 3)), "valid", 10**4),
+    "stride (1, 10**7)": lambda: sc.convolve_grayscale(GRAY, np.ones((3, 3)), "valid", (1, 10**7)),
+    "stride 2**62": lambda: sc.convolve(IMAGES, KERNELS, "same", 2**62),
+    "stride 2**70 channels": lambda: sc.convolve_channels(IMAGES, KERNELS[..., 0], "valid", 2**70),
+    "dilation and padding": lambda: sc.conv(IMAGES, KERNELS, dilation=HUGE, padding=HUGE),
+    "padding and stride": lambda: sc.conv(IMAGES, KERNELS, padding=HUGE, stride=HUGE),
+    "padding 10**30 circular": lambda: sc.conv(
+        IMAGES, KERNELS, padding=10**30, stride=10**30, padding_mode="circular"
+    ),
+    "replicate, one axis dilated": lambda: sc.conv(
+        IMAGES,
+        KERNELS,
+        dilation=(HUGE, 1),
+        padding=((HUGE, HUGE), (1, 1)),
+        padding_mode="replicate",
+    ),
+    "exact integers": lambda: sc.conv(
+        IMAGES.astype(np.int64), KERNELS.astype(np.int64), padding=HUGE, stride=HUGE
+    ),
+    "pool stride": lambda: sc.pool(IMAGES, 2, 10**5, padding=1),
+    "pool avg": lambda: sc.pool(IMAGES, 3, 2**62, "avg", padding=1, count_include_pad=False),
+    "pool dilation": lambda: sc.pool(IMAGES, 3, 1, dilation=HUGE, padding="same"),
+    "pool ceil_mode": lambda: sc.pool(IMAGES, 2, HUGE, "sum", ceil_mode=True),
+    "windows": lambda: sc.windows(GRAY, (3, 3), 2**62),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_peak_beyond_the_result_is_a_few_chunks(name: str) -> None:
+    sc.release_memory()  # kept scratch of earlier tests is not this call's
+    tracemalloc.start()
+    try:
+        result = CALLS[name]()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    owned = 0 if result.base is not None else result.nbytes  # windows() is a view
+    assert peak - owned < 3 * CHUNK_BYTES, f"{name}: {(peak - owned) / 2**20:.1f} MiB"
+
+
+def test_kept_scratch_is_capped_and_released() -> None:
+    big = np.ones((3000, 28, 28, 3), np.float32)
+    sc.convolve(big, np.ones((3, 3, 3, 8), np.float32))
+    sc.pool(big, 3, 2, "avg")
+    sc.convolve_grayscale_same(big[..., 0], np.ones((5, 5)))
+    # Two threads at most here (the caller and one helper), each within its cap.
+    assert 0 < kept_bytes() <= 2 * KEEP_BYTES
+    assert sc.release_memory() > 0
+    assert kept_bytes() == 0
+
+
+def test_keeping_can_be_turned_off() -> None:
+    script = textwrap.dedent(
+        """
+        import numpy as np, stridedconv as sc
+        from stridedconv._staging import kept_bytes
+        sc.convolve(np.ones((500, 28, 28, 3)), np.ones((3, 3, 3, 8)))
+        print(kept_bytes())
+        """
+    )
+    env = {**os.environ, "STRIDEDCONV_KEEP_MIB": "0"}
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "0"
