@@ -8,8 +8,6 @@ and then calls `conv`, which can no longer fail.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._conv_nd import ConvNames, check_conv, run_conv
 from ._typing import Array, ArrayLike, DTypeLike, IntOrPair, Padding
 from ._validation import PAD_WORDS, as_numeric_array, check_ndim
@@ -20,37 +18,36 @@ def _conv2d(
     kernels: Array,
     padding: object,
     stride: object,
-    kernel_name: str,
+    names: ConvNames,
     out: object,
     dtype: object,
+    *,
+    squeeze: bool = False,
 ) -> Array:
     """`conv` of images ``(m, h, w, c)`` with kernels ``(kh, kw, c, nc)``, checked once, in
-    this module's words: ``images``, `kernel_name`, the padding words 'same' and 'valid'."""
+    this module's words (`names`; the padding words 'same' and 'valid'); with `squeeze`, one
+    kernel and a result without its channel axis."""
     problem = check_conv(
         images,
         kernels,
         stride=stride,
         padding=padding,
-        names=ConvNames("images", kernel_name),
+        names=names,
         pad_words=PAD_WORDS,
+        squeeze=squeeze,
     )
     return run_conv(problem, out=out, dtype=dtype)
 
 
 def _checked(
     images: ArrayLike, layout: str, kernel: ArrayLike, kernel_name: str, kernel_layout: str
-) -> tuple[Array, Array]:
-    """`images` and `kernel` as numeric arrays of the given layouts."""
+) -> tuple[Array, Array, ConvNames]:
+    """`images` and `kernel` as numeric arrays of the given layouts, and their names."""
     images = as_numeric_array(images, "images")
     kernel = as_numeric_array(kernel, kernel_name)
     check_ndim(images, "images", layout)
     check_ndim(kernel, kernel_name, kernel_layout)
-    return images, kernel
-
-
-def _out_with_channel(out: object) -> object:
-    """The caller's `out` of a result without a channel axis, given one of length 1."""
-    return out[..., None] if isinstance(out, np.ndarray) else out
+    return images, kernel, ConvNames("images", kernel_name, images.shape, kernel.shape)
 
 
 def convolve_grayscale(
@@ -127,17 +124,10 @@ def convolve_grayscale(
     >>> convolve_grayscale(images, edges, stride=(2, 2)).shape
     (2, 2, 2)
     """
-    images, kernel = _checked(images, "(m, h, w)", kernel, "kernel", "(kh, kw)")
-    result = _conv2d(
-        images[..., None],
-        kernel[..., None, None],
-        padding,
-        stride,
-        "kernel",
-        _out_with_channel(out),
-        dtype,
+    images, kernel, names = _checked(images, "(m, h, w)", kernel, "kernel", "(kh, kw)")
+    return _conv2d(
+        images[..., None], kernel[..., None, None], padding, stride, names, out, dtype, squeeze=True
     )
-    return out if out is not None else result[..., 0]
 
 
 def convolve_grayscale_valid(
@@ -280,11 +270,8 @@ def convolve_channels(
     >>> out.shape, out.dtype, int(out[0, 0, 0])
     ((4, 30, 30), dtype('int64'), 27)
     """
-    images, kernel = _checked(images, "(m, h, w, c)", kernel, "kernel", "(kh, kw, c)")
-    result = _conv2d(
-        images, kernel[..., None], padding, stride, "kernel", _out_with_channel(out), dtype
-    )
-    return out if out is not None else result[..., 0]
+    images, kernel, names = _checked(images, "(m, h, w, c)", kernel, "kernel", "(kh, kw, c)")
+    return _conv2d(images, kernel[..., None], padding, stride, names, out, dtype, squeeze=True)
 
 
 def convolve(
@@ -323,5 +310,5 @@ def convolve(
     >>> out.shape, out.dtype
     ((4, 16, 16, 8), dtype('float32'))
     """
-    images, kernels = _checked(images, "(m, h, w, c)", kernels, "kernels", "(kh, kw, c, nc)")
-    return _conv2d(images, kernels, padding, stride, "kernels", out, dtype)
+    images, kernels, names = _checked(images, "(m, h, w, c)", kernels, "kernels", "(kh, kw, c, nc)")
+    return _conv2d(images, kernels, padding, stride, names, out, dtype)

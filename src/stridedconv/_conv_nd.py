@@ -191,10 +191,14 @@ CONV_PAD_WORDS = ("valid", "same", "full")
 
 @dataclass(frozen=True)
 class ConvNames:
-    """What the caller calls its arguments, for the messages of the checks."""
+    """What the caller calls its arguments, for the messages of the checks, and the shapes
+    it gave them when it hands `check_conv` reshaped views (None: as `check_conv` sees them).
+    """
 
     x: str = "x"
     kernels: str = "kernels"
+    x_shape: tuple[int, ...] | None = None
+    kernels_shape: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,8 @@ class ConvProblem:
     bias : ndarray of shape (nc,) or None
     channels_first : bool
         Whether the caller's batch, and so its result, has the channels first.
+    squeeze : bool
+        Whether the caller's result has no channel axis (one kernel: ``nc == 1``).
     names : ConvNames
     """
 
@@ -220,12 +226,15 @@ class ConvProblem:
     groups: int
     bias: Array | None
     channels_first: bool
+    squeeze: bool
     names: ConvNames
 
     @property
     def result_shape(self) -> tuple[int, ...]:
-        """The shape of the result, in the caller's data format."""
+        """The shape of the result, as the caller gets it."""
         m, out, nc = self.x.shape[0], self.geometry.out_shape, self.kernels.shape[-1]
+        if self.squeeze:
+            return (m, *out)
         return (m, nc, *out) if self.channels_first else (m, *out, nc)
 
 
@@ -242,8 +251,10 @@ def check_conv(
     data_format: object = "channels_last",
     names: ConvNames = ConvNames(),  # frozen: one shared default is safe
     pad_words: tuple[str, ...] = CONV_PAD_WORDS,
+    squeeze: bool = False,
 ) -> ConvProblem:
-    """Check the arguments of `conv` once, in the caller's words (`names`, `pad_words`).
+    """Check the arguments of `conv` once, in the caller's words (`names`, `pad_words`);
+    with `squeeze`, the result has no channel axis (the caller gives one kernel).
 
     Every front end (`conv`, the classic 2-D functions, later ones) goes through here, then
     hands the `ConvProblem` to `run_conv`. Raises as `conv` documents.
@@ -306,7 +317,7 @@ def check_conv(
         kernel_name=ks,
         input_name=xs,
     )
-    return ConvProblem(x, kernels, geometry, n_groups, shift, first, names)
+    return ConvProblem(x, kernels, geometry, n_groups, shift, first, squeeze, names)
 
 
 def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) -> Array:
@@ -327,17 +338,23 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
     if out is not None:
         named = {p.names.x: p.x, p.names.kernels: p.kernels}
         given = check_out(out, p.result_shape, target, named)
-    direct = given is not None and given.dtype == target and not p.channels_first
-    direct = direct and given is not None and given.flags.c_contiguous
-    result = given if direct else allocate(shape, target, _context(p))
+    # The engine's layout: channels last, with the channel axis.
+    engine_out = given if given is None or not p.squeeze else given[..., None]
+    direct = engine_out is not None and engine_out.dtype == target and not p.channels_first
+    direct = direct and engine_out is not None and engine_out.flags.c_contiguous
+    result = engine_out if direct else allocate(shape, target, _context(p), p.result_shape)
     assert result is not None
     plan = conv_plan(p.x, p.kernels, forced_strategy("integers"), p.bias, wanted)
     if plan.result is None:  # exact beyond what int64 may hold: Python ints
-        result = allocate(shape, np.dtype(object), _context(p))
+        result = allocate(shape, np.dtype(object), _context(p), p.result_shape)
     result = correlate(p.x, p.kernels, p.geometry, plan, result, bias=p.bias, groups=p.groups)
-    return finish(result, given, p.channels_first, wanted)
+    if p.squeeze:
+        result = result[..., 0]
+    return finish(result, given, p.channels_first and not p.squeeze, wanted)
 
 
 def _context(p: ConvProblem) -> str:
-    x_shape = np.moveaxis(p.x, -1, 1).shape if p.channels_first else p.x.shape
-    return f"for {p.names.x} of shape {x_shape} and {p.names.kernels} of shape {p.kernels.shape}"
+    """The inputs, named and shaped as the caller gave them, for messages."""
+    x_shape = p.names.x_shape or (np.moveaxis(p.x, -1, 1) if p.channels_first else p.x).shape
+    k_shape = p.names.kernels_shape or p.kernels.shape
+    return f"for {p.names.x} of shape {x_shape} and {p.names.kernels} of shape {k_shape}"

@@ -258,7 +258,7 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
     given = None if out is None else check_out(out, p.result_shape, target, {"images": x})
     direct = given is not None and given.dtype == target and not p.channels_first
     direct = direct and given is not None and given.flags.c_contiguous
-    result = given if direct else allocate(shape, target, context)
+    result = given if direct else allocate(shape, target, context, p.result_shape)
     assert result is not None
     count = math.prod(p.geometry.kernel)
     force = forced_strategy("integers")
@@ -270,7 +270,7 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
     else:
         plan, fill = mean_plan(x, count, force, wanted), 0
     if plan.result is None:  # exact beyond what int64 may hold: Python ints
-        result = allocate(shape, np.dtype(object), context)
+        result = allocate(shape, np.dtype(object), context, p.result_shape)
     divisor = None
     if p.mode == "avg":
         divisor = _window_counts(p.geometry, p.pads, p.count_include_pad, plan)

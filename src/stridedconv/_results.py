@@ -68,16 +68,24 @@ def check_out(
     return out
 
 
-def allocate(shape: tuple[int, ...], dtype: np.dtype[np.generic], context: str) -> Array:
+def allocate(
+    shape: tuple[int, ...],
+    dtype: np.dtype[np.generic],
+    context: str,
+    shown: tuple[int, ...] | None = None,
+) -> Array:
     """A new array of `shape` and `dtype`, or a `MemoryError` that says which, at once.
 
-    `context` names the inputs, e.g. ``"for images of shape (2, 28, 28)"``.
+    `context` names the inputs, e.g. ``"for images of shape (2, 28, 28)"``; `shown` is the
+    result's shape as the caller sees it, if not `shape`.
     """
     try:
         return np.empty(shape, dtype)
     except (MemoryError, ValueError):  # ValueError: more items than an array may have
         size = _bytes(math.prod(shape) * dtype.itemsize)
-        msg = f"the result of shape {shape} ({dtype}, {size}) cannot be allocated {context}"
+        msg = (
+            f"the result of shape {shown or shape} ({dtype}, {size}) cannot be allocated {context}"
+        )
         raise MemoryError(msg) from None
 
 

@@ -9,7 +9,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._geometry import extent
 from ._typing import Array, ArrayLike
-from ._validation import int_tuple
+from ._validation import as_index, int_tuple, items_of
 
 
 def window_view(
@@ -117,11 +117,12 @@ def windows(
     False
     """
     x = np.asarray(x)
-    shape = (window_shape,) if isinstance(window_shape, (int, np.integer)) else window_shape
-    d = len(shape) if isinstance(shape, (tuple, list)) else -1
-    if d < 1:
+    single = as_index(window_shape)
+    shape = [single] if single is not None else items_of(window_shape)
+    if not shape:
         msg = f"window_shape must be an int or a non-empty tuple of ints, got {window_shape!r}"
         raise TypeError(msg)
+    d = len(shape)
     kernel = int_tuple(shape, "window_shape", d, minimum=1)
     steps = int_tuple(stride, "stride", d, minimum=1)
     dilations = int_tuple(dilation, "dilation", d, minimum=1)
