@@ -486,8 +486,8 @@ PADDING_EXPECTED = (
         (
             {"dilation": (3, 1)},
             ValueError,
-            r"kernels window \(7, 3\) does not fit in x of spatial shape \(6, 6\) padded to "
-            r"\(6, 6\)",
+            r"kernels window \(7, 3\) \(\(3, 3\) taps at dilation \(3, 1\)\) does not fit in x "
+            r"of spatial shape \(6, 6\) padded to \(6, 6\)",
         ),
         ({"padding": (1, 1, 1)}, ValueError, re.escape(PADDING_EXPECTED + "(1, 1, 1)")),
         ({"padding": ((1, 1),)}, ValueError, re.escape(PADDING_EXPECTED + "((1, 1),)")),

@@ -13,7 +13,7 @@ import numpy as np
 from ._dtypes import check_cast, conv_plan, natural_dtype
 from ._engine import correlate, forced_strategy
 from ._geometry import PADDING_MODES, Geometry, make_geometry
-from ._results import allocate, check_out, finish, requested_dtype
+from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._typing import (
     Array,
     ArrayLike,
@@ -269,7 +269,7 @@ def check_conv(
         )
         raise ValueError(msg)
     d = kernels.ndim - 2
-    check_nonempty_axes(kernels, ks)
+    check_nonempty_axes(kernels, ks, names.kernels_shape)
     first = channels_first(data_format, d)
     mode = word(padding_mode, "padding_mode", PADDING_MODES)
     if x.ndim != d + 2:
@@ -337,6 +337,8 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
     given = None
     if out is not None:
         named = {p.names.x: p.x, p.names.kernels: p.kernels}
+        if p.bias is not None:
+            named["bias"] = p.bias
         given = check_out(out, p.result_shape, target, named)
     # The engine's layout: channels last, with the channel axis.
     engine_out = given if given is None or not p.squeeze else given[..., None]
@@ -344,7 +346,8 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
     direct = direct and engine_out is not None and engine_out.flags.c_contiguous
     result = engine_out if direct else allocate(shape, target, _context(p), p.result_shape)
     assert result is not None
-    plan = conv_plan(p.x, p.kernels, forced_strategy("integers"), p.bias, wanted)
+    fixed, name = fixed_dtype(wanted, given)
+    plan = conv_plan(p.x, p.kernels, forced_strategy("integers"), p.bias, fixed, name)
     if plan.result is None:  # exact beyond what int64 may hold: Python ints
         result = allocate(shape, np.dtype(object), _context(p), p.result_shape)
     result = correlate(p.x, p.kernels, p.geometry, plan, result, bias=p.bias, groups=p.groups)

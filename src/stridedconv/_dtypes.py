@@ -147,15 +147,19 @@ def check_cast(
     raise TypeError(msg)
 
 
-def check_range(bound: int, dtype: np.dtype[np.generic], signed: bool, what: str) -> None:
+def check_range(
+    bound: int, dtype: np.dtype[np.generic], signed: bool, what: str, name: str = "dtype"
+) -> None:
     """Check that an integer `dtype` holds every exact result, of magnitude at most
-    `bound` (and non-negative unless `signed`), before any work is done."""
+    `bound` (and non-negative unless `signed`), before any work is done. `name` is the
+    argument that asked for it: ``'dtype'``, or ``'out'`` for the dtype of `out`."""
     info = np.iinfo(dtype)  # type: ignore[type-var]
     if bound > info.max or (signed and info.min == 0):
         low = -bound if signed else 0
+        given = f"dtype={dtype.name!r}" if name == "dtype" else f"{name} of dtype {dtype}"
         msg = (
-            f"dtype={dtype.name!r} cannot hold every exact value of {what}: they may range "
-            f"from {low} to {bound}; use a wider integer or a float dtype"
+            f"{given} cannot hold every exact value of {what}: they may range from {low} to "
+            f"{bound}; use a wider integer or a float dtype"
         )
         raise ValueError(msg)
 
@@ -170,10 +174,11 @@ def conv_plan(
     force: str | None = None,
     bias: Array | None = None,
     dtype: np.dtype[np.generic] | None = None,
+    name: str = "dtype",
 ) -> Plan:
     """Dtypes for cross-correlating `x` with `kernels` of shape ``(..., nc)``, then adding
     `bias` (if any) of shape ``(nc,)``: exact only when every one of them is exact, and in
-    `dtype` when one was asked for (checked by `check_cast`)."""
+    `dtype` when one was asked for (checked by `check_cast`; `name` asked for it)."""
     inputs = (x, kernels) if bias is None else (x, kernels, bias)
     if dtype is not None and dtype.kind in "fc":
         return Plan(float_plan(dtype).compute, dtype)
@@ -185,7 +190,7 @@ def conv_plan(
         return integer_plan(bound, np.dtype(np.int64), force)
     # Signs are known cheaply: x by its dtype, the (small) kernels and bias by their values.
     signed = x.dtype.kind == "i" or any(_may_be_negative(a) for a in inputs[1:])
-    check_range(bound, dtype, signed, "the convolution")
+    check_range(bound, dtype, signed, "the convolution", name)
     return integer_plan(bound, dtype, force, fixed=True)
 
 
@@ -204,7 +209,11 @@ def mean_plan(
 
 
 def sum_plan(
-    x: Array, count: int, force: str | None = None, dtype: np.dtype[np.generic] | None = None
+    x: Array,
+    count: int,
+    force: str | None = None,
+    dtype: np.dtype[np.generic] | None = None,
+    name: str = "dtype",
 ) -> Plan:
     """Dtypes for the sums of up to `count` values of `x`: integers give exact int64, or
     `dtype`."""
@@ -215,14 +224,34 @@ def sum_plan(
     bound = _sum_bound(x, count)
     if dtype is None:
         return integer_plan(bound, np.dtype(np.int64), force)
-    check_range(bound, dtype, x.dtype.kind == "i", "the sums")
+    check_range(bound, dtype, x.dtype.kind == "i", "the sums", name)
     return integer_plan(bound, dtype, force, fixed=True)
 
 
-def extreme_plan(x: Array, dtype: np.dtype[np.generic] | None = None) -> Plan:
+def extreme_plan(x: Array, dtype: np.dtype[np.generic] | None = None, name: str = "dtype") -> Plan:
     """Dtypes for maxima and minima of `x`: computed in its own dtype (native byte order),
-    returned in it or in `dtype`."""
+    returned in it or in `dtype`, which must hold every value of `x` if it is an integer
+    (`name` asked for it)."""
     own = x.dtype.newbyteorder("=")
-    if dtype is not None and dtype.kind in "iu" and own.kind in "biu":
-        check_range(_magnitude_bound(x), dtype, x.dtype.kind == "i", "the maxima and minima")
+    if dtype is not None and dtype.kind in "iu" and not np.can_cast(own, dtype, "safe"):
+        low, high = _value_range(x)
+        info = np.iinfo(dtype)  # type: ignore[type-var]
+        if low < info.min or high > info.max:
+            given = f"dtype={dtype.name!r}" if name == "dtype" else f"{name} of dtype {dtype}"
+            msg = (
+                f"{given} cannot hold every exact value of the maxima and minima: they may "
+                f"range from {low} to {high}; use a wider integer or a float dtype"
+            )
+            raise ValueError(msg)
     return Plan(own, own if dtype is None else dtype)
+
+
+def _value_range(x: Array) -> tuple[int, int]:
+    """Bounds on the values of an integer or bool `x`: its dtype's range for narrow types
+    (no pass over the values), else its smallest and largest value."""
+    if x.dtype.kind == "b":
+        return 0, 1
+    if x.dtype.itemsize <= 2:
+        info = np.iinfo(x.dtype)
+        return int(info.min), int(info.max)
+    return (int(x.min()), int(x.max())) if x.size else (0, 0)

@@ -123,9 +123,10 @@ def make_geometry(
             pad = padding
         padded = tuple(n + b + a for n, (b, a) in zip(in_shape, pad, strict=True))
         if any(span > n for span, n in zip(spans, padded, strict=True)):
+            spread = "" if set(dilation) == {1} else f" ({kernel} taps at dilation {dilation})"
             msg = (
-                f"{kernel_name} window {spans} does not fit in {input_name} of spatial shape "
-                f"{in_shape} padded to {padded}: each window axis must be at most the "
+                f"{kernel_name} window {spans}{spread} does not fit in {input_name} of spatial "
+                f"shape {in_shape} padded to {padded}: each window axis must be at most the "
                 "padded input axis"
             )
             raise ValueError(msg)

@@ -10,7 +10,7 @@ import numpy as np
 from ._dtypes import Plan, check_cast, extreme_plan, mean_plan, natural_dtype, sum_plan
 from ._engine import forced_strategy, reduce_windows
 from ._geometry import Geometry, ceil_mode_pads, make_geometry
-from ._results import allocate, check_out, finish, requested_dtype
+from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple, PoolMode
 from ._validation import (
     as_index,
@@ -261,12 +261,13 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
     result = given if direct else allocate(shape, target, context, p.result_shape)
     assert result is not None
     count = math.prod(p.geometry.kernel)
+    fixed, name = fixed_dtype(wanted, given)
     force = forced_strategy("integers")
     if p.mode in ("max", "min"):
-        plan = extreme_plan(x, wanted)
+        plan = extreme_plan(x, fixed, name)
         fill = _never_selected(p.mode, x)
     elif p.mode == "sum":
-        plan, fill = sum_plan(x, count, force, wanted), 0
+        plan, fill = sum_plan(x, count, force, fixed, name), 0
     else:
         plan, fill = mean_plan(x, count, force, wanted), 0
     if plan.result is None:  # exact beyond what int64 may hold: Python ints

@@ -24,7 +24,7 @@ def requested_dtype(dtype: object) -> np.dtype[np.generic] | None:
         return None
     try:
         wanted = np.dtype(dtype)  # type: ignore[call-overload]
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # NumPy's own words name no argument
         msg = f"dtype must be a NumPy dtype such as 'float32' or np.int64, got {dtype!r}"
         raise TypeError(msg) from None
     if wanted.kind not in "iufc":
@@ -66,6 +66,18 @@ def check_out(
             msg = f"out must not share memory with {name}: the result would overwrite its input"
             raise ValueError(msg)
     return out
+
+
+def fixed_dtype(
+    wanted: np.dtype[np.generic] | None, out: Array | None
+) -> tuple[np.dtype[np.generic] | None, str]:
+    """The dtype an exact result must be computed for, and the argument that fixed it:
+    `dtype`, else the dtype of an integer `out` (which must then hold every exact value,
+    checked before any work), else None."""
+    if wanted is None and out is not None and out.dtype.kind in "iu":
+        native: np.dtype[np.generic] = out.dtype.newbyteorder("=")
+        return native, "out"
+    return wanted, "dtype"
 
 
 def allocate(

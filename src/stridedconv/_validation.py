@@ -17,6 +17,26 @@ from ._typing import Array
 NUMERIC_KINDS = "biufc"
 
 
+def as_array(value: object, name: str, what: str = "array") -> Array:
+    """Return `value` as an ndarray (no copy when it already is one); `what` it must be.
+
+    Raises
+    ------
+    TypeError
+        For ``None``.
+    ValueError
+        For ragged nested sequences.
+    """
+    if value is None:
+        msg = f"{name} must be an {what}, got None"
+        raise TypeError(msg)
+    try:
+        return np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        msg = f"{name} must be a rectangular {what}, got a ragged sequence ({error})"
+        raise ValueError(msg) from None
+
+
 def as_numeric_array(value: object, name: str) -> Array:
     """Return `value` as an ndarray of numbers (no copy when it already is one).
 
@@ -27,14 +47,7 @@ def as_numeric_array(value: object, name: str) -> Array:
     ValueError
         For ragged nested sequences.
     """
-    if value is None:
-        msg = f"{name} must be an array of numbers, got None"
-        raise TypeError(msg)
-    try:
-        array = np.asarray(value)
-    except ValueError as error:  # ragged nested lists
-        msg = f"{name} must be a rectangular array of numbers, got a ragged sequence ({error})"
-        raise ValueError(msg) from None
+    array = as_array(value, name, "array of numbers")
     if array.dtype.kind not in NUMERIC_KINDS:
         msg = f"{name} must hold numbers (bool, integer, float or complex), got dtype {array.dtype}"
         raise TypeError(msg)
@@ -68,10 +81,11 @@ def check_bool(value: object, name: str) -> bool:
     return bool(value)
 
 
-def check_nonempty_axes(array: Array, name: str) -> None:
-    """Check that no axis of `array` (a kernel or a window) has length zero."""
+def check_nonempty_axes(array: Array, name: str, shown: tuple[int, ...] | None = None) -> None:
+    """Check that no axis of `array` (a kernel or a window) has length zero; `shown` is its
+    shape as the caller gave it, if it differs."""
     if 0 in array.shape:
-        msg = f"{name} must have no axis of length 0, got shape {array.shape}"
+        msg = f"{name} must have no axis of length 0, got shape {shown or array.shape}"
         raise ValueError(msg)
 
 

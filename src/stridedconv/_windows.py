@@ -9,7 +9,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._geometry import extent
 from ._typing import Array, ArrayLike
-from ._validation import as_index, int_tuple, items_of
+from ._validation import as_array, as_index, int_tuple, items_of
 
 
 def window_view(
@@ -116,7 +116,7 @@ def windows(
     >>> view.flags.writeable
     False
     """
-    x = np.asarray(x)
+    x = as_array(x, "x")
     single = as_index(window_shape)
     shape = [single] if single is not None else items_of(window_shape)
     if not shape:
