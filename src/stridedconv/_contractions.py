@@ -19,6 +19,10 @@ channels, not even by zero).
   channels and the taps of the last axis (an im2col along that axis only: ``k_last``
   contiguous copies), then the shifted windows of the result are added over the other
   axes. For few channels, where the other strategies leave BLAS an inner dimension of ``c``.
+- ``columns``: the chunk staged channels first; the windows copied tap by tap into the
+  rows of a ``(taps * c, positions)`` matrix (a transposed im2col over the merged windows),
+  one ``matmul`` per group gives a plane per output channel. For one input channel and a
+  few outputs, where the other strategies leave BLAS an inner dimension of 1 or 5.
 """
 
 from __future__ import annotations
@@ -176,9 +180,38 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) 
             out[..., group * ng + feature] = plane
 
 
+def columns(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
+    """Per group, the windows of the whole chunk copied tap by tap into rows (a transposed
+    im2col), then one GEMM ``(ng, taps * cg) @ (taps * cg, positions)`` gives a plane per
+    output channel."""
+    geometry = staging.geometry
+    d = weights.ndim - 2
+    batch, (cg, nc) = x.shape[0], weights.shape[-2:]
+    ng = nc // groups
+    taps = math.prod(geometry.kernel)
+    buffer = staging.stage(x, weights.dtype, channels_first=True)  # (c, rows, P2..Pd)
+    win = staging.merged_windows(buffer, batch, planes=True)  # (c, Q, J2..Jd, k1..kd)
+    positions = win.shape[1 : 1 + d]
+    n = math.prod(positions)
+    cols = staging.scratch("cols", (taps, cg, *positions), weights.dtype)
+    y = staging.scratch("y", (ng, *positions), weights.dtype)
+    for group in range(groups):
+        channels = slice(group * cg, (group + 1) * cg)
+        for i, tap in enumerate(itertools.product(*map(range, geometry.kernel))):
+            # One strided copy per tap: contiguous rows for the GEMM's inner dimension.
+            at: tuple[object, ...] = (channels, Ellipsis, *tap)
+            np.copyto(cols[i], win[at])  # type: ignore[index]
+        features = weights[..., group * ng : (group + 1) * ng].reshape(taps * cg, ng)
+        # (ng, taps*cg) @ (taps*cg, n): the long dimension last, as BLAS likes it.
+        np.matmul(features.T, cols.reshape(taps * cg, n), out=y.reshape(ng, n))
+        for feature, plane in enumerate(staging.crop(y, batch, planes=True)):
+            out[..., group * ng + feature] = plane
+
+
 CONTRACTIONS: dict[str, Contraction] = {
     "einsum": einsum,
     "im2col": im2col,
     "taps": taps,
     "planes": planes,
+    "columns": columns,
 }

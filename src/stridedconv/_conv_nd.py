@@ -344,12 +344,12 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
     engine_out = given if given is None or not p.squeeze else given[..., None]
     direct = engine_out is not None and engine_out.dtype == target and not p.channels_first
     direct = direct and engine_out is not None and engine_out.flags.c_contiguous
-    result = engine_out if direct else allocate(shape, target, _context(p), p.result_shape)
+    result = engine_out if direct else allocate(shape, target, lambda: _context(p), p.result_shape)
     assert result is not None
     fixed, name = fixed_dtype(wanted, given)
     plan = conv_plan(p.x, p.kernels, forced_strategy("integers"), p.bias, fixed, name)
     if plan.result is None:  # exact beyond what int64 may hold: Python ints
-        result = allocate(shape, np.dtype(object), _context(p), p.result_shape)
+        result = allocate(shape, np.dtype(object), lambda: _context(p), p.result_shape)
     result = correlate(p.x, p.kernels, p.geometry, plan, result, bias=p.bias, groups=p.groups)
     if p.squeeze:
         result = result[..., 0]

@@ -55,6 +55,8 @@ CHUNKS_PER_THREAD = 2
 #: Up to this many input channels, contracting channels first ("planes") beats BLAS calls
 #: whose inner dimension is the channel count.
 FEW_CHANNELS = 4
+#: Beyond this many input channels, one GEMM per tap (K = c) is long enough for BLAS.
+MANY_CHANNELS = 16
 
 
 def _default_threads() -> int:
@@ -192,10 +194,30 @@ def _for_each_chunk(
 
 
 def conv_strategy(
-    channels: int, features: int, dtype: np.dtype[np.generic], *, im2col_bytes: int | None = None
+    channels: int,
+    features: int,
+    taps: int,
+    dtype: np.dtype[np.generic],
+    *,
+    groups: int = 1,
+    im2col_bytes: int | None = None,
 ) -> str:
-    """The convolution strategy for `channels` in (per group), `features` out, computed in
-    `dtype`; `im2col_bytes` is the size of the copied windows when the batch is one image."""
+    """The convolution strategy for `channels` in and `features` out per group, a kernel of
+    `taps` taps, computed in `dtype`; `im2col_bytes` is the size of the copied windows when
+    the batch is one image.
+
+    The rules come from `benchmarks/grid.py` (32x32 float32 images, 'same', c x nc x k in
+    {1, 3, 16, 64} x {1, 6, 16, 64} x {3, 5}, every strategy forced; AVX-512 Xeon, OpenBLAS
+    SkylakeX, times relative to the best strategy of each cell):
+    - one channel in and out: scaled copies (``taps``) for 3x3, 0.8x ``planes``; ``planes``
+      for 5x5, 0.75x ``taps``;
+    - one channel in, a few out: ``columns`` (one GEMM of K = taps), 0.8-0.95x ``planes``
+      and 0.15-0.3x the scaled copies chosen before (LeNet-5's first layer);
+    - at least 16 out from at most 16 in: ``im2col`` (K = taps * c), 0.3-0.9x ``planes``;
+      from 64 in, ``im2col`` only from 64 out (0.8-1.1x ``taps`` below that);
+    - a few channels in (<= 16) and out: ``planes``; many in, few out: ``taps``.
+    Grouped convolutions keep the rules measured for them (`FEW_CHANNELS`).
+    """
     chosen = forced_strategy("conv")
     if chosen is not None:
         return chosen
@@ -203,9 +225,21 @@ def conv_strategy(
         return "taps"  # no BLAS for Python ints
     if im2col_bytes is not None and im2col_bytes <= SINGLE_IMAGE_IM2COL_BYTES:
         return "im2col"  # one copy and one matmul instead of a few calls per tap
-    if channels == 1:
-        return "taps"  # scaled copies
-    return "planes" if channels <= FEW_CHANNELS else "taps"
+    if groups > 1 or channels > MANY_CHANNELS:
+        if channels == 1:
+            return "taps"  # depthwise: one broadcast product per tap across all channels
+        if groups == 1 and features >= 64:
+            return "im2col"
+        return "planes" if channels <= FEW_CHANNELS else "taps"
+    if channels == 1 and features == 1:
+        return "taps" if taps <= 9 else "planes"
+    if channels == 1 and features < 16:
+        return "columns"
+    if features >= 16:
+        return "im2col"
+    if features == 1 and channels > FEW_CHANNELS:
+        return "taps"
+    return "planes"
 
 
 def _threaded(strategy: str, channels: int, dtype: np.dtype[np.generic]) -> bool:
@@ -229,6 +263,7 @@ def _conv_bytes_per_image(
     per_pixel = {
         "taps": c + 2 * nc,
         "planes": c + cg * last_taps + taps // last_taps * ng + ng,
+        "columns": c + taps * cg + ng,
         "im2col": c + (taps * cg + ng) * outputs / max(pixels, 1),
         "einsum": c + nc,
     }[strategy]
@@ -302,11 +337,13 @@ def correlate(
         return out if plan.result is not None else out.astype(np.int64)
     weights = kernels.astype(plan.compute)
     take, geometry, gathered = _chunk_source(x, geometry, fill=0)
+    taps = math.prod(kernels.shape[:-2])
     im2col_bytes = None
     if m == 1:
-        taps = math.prod(kernels.shape[:-2])
         im2col_bytes = math.prod(geometry.out_shape) * taps * x.shape[-1] * plan.compute.itemsize
-    strategy = conv_strategy(cg, nc, plan.compute, im2col_bytes=im2col_bytes)
+    strategy = conv_strategy(
+        cg, nc // groups, taps, plan.compute, groups=groups, im2col_bytes=im2col_bytes
+    )
     contract = CONTRACTIONS[strategy]
     staging = Staging(geometry)
     per_image = (

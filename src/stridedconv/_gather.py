@@ -11,6 +11,7 @@ strategy then runs on it unchanged, and the memory beyond the result is a few ch
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -32,6 +33,7 @@ def staged_size(geometry: Geometry) -> int:
     )
 
 
+@functools.lru_cache(maxsize=256)  # a loop over small batches asks the same again
 def is_sparse(geometry: Geometry) -> bool:
     """Whether the windows read so little of the padded input that gathering them wins."""
     gathered = math.prod(o * k for o, k in zip(geometry.out_shape, geometry.kernel, strict=True))

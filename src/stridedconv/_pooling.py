@@ -254,7 +254,10 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
         wanted = check_cast(natural, wanted, f"the {p.mode} pooling")
     target = natural if wanted is None else wanted
     shape = (x.shape[0], *p.geometry.out_shape, x.shape[-1])
-    context = f"for images of shape {problem_input_shape(p)}"
+
+    def context() -> str:
+        return f"for images of shape {problem_input_shape(p)}"
+
     given = None if out is None else check_out(out, p.result_shape, target, {"images": x})
     direct = given is not None and given.dtype == target and not p.channels_first
     direct = direct and given is not None and given.flags.c_contiguous

@@ -5,6 +5,7 @@ allocation of a fresh result, which fails at once, naming the shapes, when it ca
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -83,21 +84,20 @@ def fixed_dtype(
 def allocate(
     shape: tuple[int, ...],
     dtype: np.dtype[np.generic],
-    context: str,
+    context: Callable[[], str],
     shown: tuple[int, ...] | None = None,
 ) -> Array:
     """A new array of `shape` and `dtype`, or a `MemoryError` that says which, at once.
 
-    `context` names the inputs, e.g. ``"for images of shape (2, 28, 28)"``; `shown` is the
-    result's shape as the caller sees it, if not `shape`.
+    `context()` names the inputs, e.g. ``"for images of shape (2, 28, 28)"`` (called for the
+    message only); `shown` is the result's shape as the caller sees it, if not `shape`.
     """
     try:
         return np.empty(shape, dtype)
     except (MemoryError, ValueError):  # ValueError: more items than an array may have
         size = _bytes(math.prod(shape) * dtype.itemsize)
-        msg = (
-            f"the result of shape {shown or shape} ({dtype}, {size}) cannot be allocated {context}"
-        )
+        shape_text = f"the result of shape {shown or shape} ({dtype}, {size})"
+        msg = f"{shape_text} cannot be allocated {context()}"
         raise MemoryError(msg) from None
 
 
