@@ -23,6 +23,9 @@ channels, not even by zero).
   rows of a ``(taps * c, positions)`` matrix (a transposed im2col over the merged windows),
   one ``matmul`` per group gives a plane per output channel. For one input channel and a
   few outputs, where the other strategies leave BLAS an inner dimension of 1 or 5.
+- ``separable``: for 2-D kernels that are outer products ``u (x) v`` (see `_separable`)
+  and one input channel per output channel: ``kh`` scaled copies down the rows of the
+  merged chunk, then ``kw`` along them, instead of ``kh * kw``; other kernels by ``taps``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ._separable import rank_one
 from ._staging import Staging
 from ._typing import Array
 from ._windows import at_tap, window_view
@@ -208,10 +212,46 @@ def columns(x: Array, staging: Staging, weights: Array, out: Array, groups: int)
             out[..., group * ng + feature] = plane
 
 
+def separable(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
+    """Two 1-D passes for 2-D kernels that are outer products ``u (x) v``, one input channel
+    per output channel (grayscale, depthwise): down the rows of the whole merged chunk, then
+    along them. Other kernels are contracted by `taps`."""
+    one_each = weights.ndim == 4 and weights.shape[2:] == (1, groups)
+    factors = rank_one(weights) if one_each else None
+    if factors is None:
+        taps(x, staging, weights, out, groups)
+        return
+    u, v = factors  # (kh, c), (kw, c): one kernel per channel
+    g = staging.geometry
+    batch = x.shape[0]
+    buffer = staging.stage(x, weights.dtype)  # (rows, P2, c)
+    rows = staging.positions(batch)[0]
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    down = staging.scratch("down", (rows, buffer.shape[1], buffer.shape[2]), weights.dtype)
+    along = staging.scratch("along", (rows, g.out_shape[1], buffer.shape[2]), weights.dtype)
+    term = staging.scratch("term", down.shape, weights.dtype)
+    # Down: every merged row position, every column of the padded buffer.
+    for a in range(g.kernel[0]):
+        part = buffer[a * dh : a * dh + (rows - 1) * sh + 1 : sh]
+        np.multiply(part, u[a], out=down if a == 0 else term)
+        if a:
+            np.add(down, term, out=down)
+    # Along: the output columns only.
+    term = term[:, : g.out_shape[1]]
+    for b in range(g.kernel[1]):
+        part = down[:, b * dw : b * dw + (g.out_shape[1] - 1) * sw + 1 : sw]
+        np.multiply(part, v[b], out=along if b == 0 else term)
+        if b:
+            np.add(along, term, out=along)
+    per_image = staging.sizes[0] // sh
+    out[...] = along.reshape(batch, per_image, *along.shape[1:])[:, : g.out_shape[0]]
+
+
 CONTRACTIONS: dict[str, Contraction] = {
     "einsum": einsum,
     "im2col": im2col,
     "taps": taps,
     "planes": planes,
     "columns": columns,
+    "separable": separable,
 }

@@ -27,6 +27,7 @@ from ._dtypes import INTEGER_PATHS, Plan, finish_object
 from ._gather import compact, gather, is_sparse, source_indices
 from ._geometry import Geometry
 from ._reductions import REDUCTIONS
+from ._separable import rank_one
 from ._staging import Staging
 from ._typing import Array, ArrayLike
 
@@ -201,10 +202,12 @@ def conv_strategy(
     *,
     groups: int = 1,
     im2col_bytes: int | None = None,
+    separable: bool = False,
 ) -> str:
     """The convolution strategy for `channels` in and `features` out per group, a kernel of
     `taps` taps, computed in `dtype`; `im2col_bytes` is the size of the copied windows when
-    the batch is one image.
+    the batch is one image; `separable` whether the kernels are outer products, one per
+    channel (`_separable`): two passes of ``kh + kw`` taps then beat ``kh * kw``.
 
     The rules come from `benchmarks/grid.py` (32x32 float32 images, 'same', c x nc x k in
     {1, 3, 16, 64} x {1, 6, 16, 64} x {3, 5}, every strategy forced; AVX-512 Xeon, OpenBLAS
@@ -225,6 +228,8 @@ def conv_strategy(
         return "taps"  # no BLAS for Python ints
     if im2col_bytes is not None and im2col_bytes <= SINGLE_IMAGE_IM2COL_BYTES:
         return "im2col"  # one copy and one matmul instead of a few calls per tap
+    if separable:
+        return "separable"
     if groups > 1 or channels > MANY_CHANNELS:
         if channels == 1:
             return "taps"  # depthwise: one broadcast product per tap across all channels
@@ -247,7 +252,7 @@ def _threaded(strategy: str, channels: int, dtype: np.dtype[np.generic]) -> bool
     bring their own threads) and without Python ints (which hold the GIL)."""
     if dtype.kind == "O":
         return False
-    return strategy == "einsum" or (strategy == "taps" and channels == 1)
+    return strategy in ("einsum", "separable") or (strategy == "taps" and channels == 1)
 
 
 def _conv_bytes_per_image(
@@ -262,6 +267,7 @@ def _conv_bytes_per_image(
     outputs = math.prod(staging.geometry.out_shape)
     per_pixel = {
         "taps": c + 2 * nc,
+        "separable": c + 3 * nc,
         "planes": c + cg * last_taps + taps // last_taps * ng + ng,
         "columns": c + taps * cg + ng,
         "im2col": c + (taps * cg + ng) * outputs / max(pixels, 1),
@@ -341,8 +347,21 @@ def correlate(
     im2col_bytes = None
     if m == 1:
         im2col_bytes = math.prod(geometry.out_shape) * taps * x.shape[-1] * plan.compute.itemsize
+    # Two passes pay for their second sweep from 2x2 kernels on (measured: see `_separable`).
+    separable = (
+        len(geometry.kernel) == 2
+        and min(geometry.kernel) > 1
+        and kernels.shape[-2:] == (1, groups)
+        and rank_one(weights) is not None
+    )
     strategy = conv_strategy(
-        cg, nc // groups, taps, plan.compute, groups=groups, im2col_bytes=im2col_bytes
+        cg,
+        nc // groups,
+        taps,
+        plan.compute,
+        groups=groups,
+        im2col_bytes=im2col_bytes,
+        separable=separable,
     )
     contract = CONTRACTIONS[strategy]
     staging = Staging(geometry)
