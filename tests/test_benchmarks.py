@@ -22,7 +22,9 @@ from benchmarks.workloads import (
     SEED,
     ConvWorkload,
     PoolWorkload,
+    filter_workload,
     prepare,
+    prepare_filter,
 )
 
 
@@ -135,3 +137,17 @@ def test_pool_rows_are_selected_by_name() -> None:
     assert pools == {f"pool {name}" for name in POOLS}
     assert {name for name, *_ in compare.cases(["max_2x2"])} == {"max_2x2"}
     assert {name for name, *_ in compare.cases(["max_2x2x2_3d"])} == {"pool max_2x2x2_3d"}
+
+
+@pytest.mark.parametrize(("library", "module"), [("opencv", "cv2"), ("fft", "scipy")])
+@pytest.mark.parametrize("kernel", [3, 15, 31])
+@pytest.mark.parametrize("separable", [True, False])
+def test_filtering_peers_agree(library: str, module: str, kernel: int, separable: bool) -> None:
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed")
+    images, values = filter_workload("64x256x256", kernel, separable).inputs("float32")
+    images = images[:2]
+    expected = prepare_filter("stridedconv", images, values)()
+    result = prepare_filter(library, images, values)()
+    scale = np.abs(values).sum() * np.abs(images).max()
+    np.testing.assert_allclose(result, expected, rtol=0, atol=1e-5 * scale)

@@ -533,3 +533,54 @@ def output_bytes(result: Any) -> int:
         if hasattr(result, "element_size")
         else int(result.nbytes)
     )
+
+
+# --- image filtering: grayscale 'same', beside OpenCV and SciPy's FFT convolution ----------
+
+#: Peers for filtering: OpenCV's filter2D image by image (its DFT past 11x11 included) and
+#: SciPy's fftconvolve over the whole batch.
+FILTER_LIBRARIES = ("stridedconv", "opencv", "fft")
+FILTER_SHAPES = {"64x256x256": (64, 256, 256), "16x1024x1024": (16, 1024, 1024)}
+
+
+def filter_kernel(k: int, separable: bool) -> np.ndarray:
+    """A `k` x `k` float32 kernel: a Gaussian (separable) or seeded random values (not)."""
+    if separable:
+        return sc.kernels.gaussian(k, sigma=k / 6).astype(np.float32)
+    return np.random.default_rng(k).standard_normal((k, k)).astype(np.float32)
+
+
+def filter_workload(shape: str, k: int, separable: bool) -> Workload:
+    """`convolve_grayscale_same` of a batch of `shape` with a `k` x `k` kernel."""
+    kernel = filter_kernel(k, separable)
+    return Workload("gray", FILTER_SHAPES[shape], values=kernel, padding="same")
+
+
+def prepare_filter(library: str, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
+    """A zero-argument callable filtering `images` ``(m, h, w)`` with `kernel`, 'same', zero
+    padding, cross-correlation, with `library`."""
+    if library == "stridedconv":
+        return lambda: sc.convolve_grayscale_same(images, kernel)
+    if library == "opencv":
+        try:
+            import cv2
+        except ImportError:
+            raise NotImplementedError("OpenCV is not installed") from None
+        cv2.setNumThreads(THREADS)
+        out = np.empty_like(images)
+
+        def run() -> Any:
+            for image, dest in zip(images, out, strict=True):
+                # Correlation, anchored at the centre (odd kernels), zeros outside.
+                cv2.filter2D(image, -1, kernel, dst=dest, borderType=cv2.BORDER_CONSTANT)
+            return out
+
+        return run
+    if library == "fft":
+        try:
+            from scipy import signal
+        except ImportError:
+            raise NotImplementedError("SciPy is not installed") from None
+        flipped = kernel[None, ::-1, ::-1]  # convolution of the flipped kernel: correlation
+        return lambda: signal.fftconvolve(images, flipped, mode="same", axes=(1, 2))
+    raise NotImplementedError(f"no filtering with {library}")
