@@ -91,7 +91,9 @@ def test_rank_one_kernels_are_recognised(kernel: np.ndarray, separable: bool) ->
             assert (v == np.round(v)).all()
 
 
-def test_the_chooser_picks_two_passes_for_image_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_chooser_picks_two_passes_for_outer_products(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     chosen: list[str] = []
     choose = engine.conv_strategy
 
@@ -106,7 +108,7 @@ def test_the_chooser_picks_two_passes_for_image_filters(monkeypatch: pytest.Monk
     rgb = np.random.default_rng(2).random((2, 16, 16, 3))
     sc.conv(rgb, np.stack([kernels.box(3)] * 3, axis=-1)[:, :, None, :], groups=3)
     sc.convolve_grayscale_same(images, kernels.laplacian())
-    assert chosen == ["separable"] * 4 + ["taps"]
+    assert chosen == ["separable"] * 4 + ["stripes"]
 
 
 def test_a_nan_or_inf_under_a_zero_weight_still_gives_nan() -> None:

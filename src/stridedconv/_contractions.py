@@ -26,6 +26,9 @@ channels, not even by zero).
 - ``separable``: for 2-D kernels that are outer products ``u (x) v`` (see `_separable`)
   and one input channel per output channel: ``kh`` scaled copies down the rows of the
   merged chunk, then ``kw`` along them, instead of ``kh * kw``; other kernels by ``taps``.
+- ``stripes``: one input channel per output channel, any kernel: for each tap of the axes
+  after the first, one ``einsum`` sums the taps of the first axis over the merged windows
+  (reading each sample once per tap, writing once), then the stripes are added.
 """
 
 from __future__ import annotations
@@ -257,6 +260,34 @@ def separable(x: Array, staging: Staging, weights: Array, out: Array, groups: in
     out[...] = along.reshape(batch, per_image, *along.shape[1:])[:, : g.out_shape[0]]
 
 
+def stripes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
+    """One input channel per output channel (grayscale, depthwise): for each tap of the axes
+    after the first, one einsum down the first axis of the merged windows, which reads each
+    sample once per tap but writes once. Other kernels are contracted by `taps`."""
+    if weights.shape[-2:] != (1, groups):
+        taps(x, staging, weights, out, groups)
+        return
+    d = weights.ndim - 2
+    batch = x.shape[0]
+    win = staging.merged_windows(staging.stage(x, weights.dtype), batch)  # (Q, J.., k.., c)
+    per_channel = weights[..., 0, :]  # (k1..kd, c)
+    total = staging.scratch("total", (*win.shape[:d], win.shape[-1]), weights.dtype)
+    term = staging.scratch("term", total.shape, weights.dtype)
+    for i, rest in enumerate(itertools.product(*map(range, weights.shape[1:d]))):
+        # (Q, J.., k1, c) * (k1, c) -> (Q, J.., c): the taps of the first axis summed.
+        down: tuple[object, ...] = (Ellipsis, slice(None), *rest, slice(None))
+        column: tuple[object, ...] = (slice(None), *rest, slice(None))
+        np.einsum(
+            "...ck,kc->...c",
+            win[down].swapaxes(-1, -2),  # type: ignore[index]  # taps last: einsum's fast order
+            per_channel[column],  # type: ignore[index]
+            out=total if i == 0 else term,
+        )
+        if i:
+            np.add(total, term, out=total)
+    out[...] = staging.crop(total, batch)
+
+
 CONTRACTIONS: dict[str, Contraction] = {
     "einsum": einsum,
     "im2col": im2col,
@@ -264,4 +295,5 @@ CONTRACTIONS: dict[str, Contraction] = {
     "planes": planes,
     "columns": columns,
     "separable": separable,
+    "stripes": stripes,
 }

@@ -197,23 +197,24 @@ def _for_each_chunk(
 def conv_strategy(
     channels: int,
     features: int,
-    taps: int,
     dtype: np.dtype[np.generic],
     *,
     groups: int = 1,
     im2col_bytes: int | None = None,
     separable: bool = False,
 ) -> str:
-    """The convolution strategy for `channels` in and `features` out per group, a kernel of
-    `taps` taps, computed in `dtype`; `im2col_bytes` is the size of the copied windows when
+    """The convolution strategy for `channels` in and `features` out per group, computed in
+    `dtype`; `im2col_bytes` is the size of the copied windows when
     the batch is one image; `separable` whether the kernels are outer products, one per
     channel (`_separable`): two passes of ``kh + kw`` taps then beat ``kh * kw``.
 
     The rules come from `benchmarks/grid.py` (32x32 float32 images, 'same', c x nc x k in
     {1, 3, 16, 64} x {1, 6, 16, 64} x {3, 5}, every strategy forced; AVX-512 Xeon, OpenBLAS
     SkylakeX, times relative to the best strategy of each cell):
-    - one channel in and out: scaled copies (``taps``) for 3x3, 0.8x ``planes``; ``planes``
-      for 5x5, 0.75x ``taps``;
+    - one channel in and out per group (grayscale, depthwise): two 1-D passes for outer
+      products (``separable``; 64x256x256 Gaussians: 0.65x ``taps`` at 3x3, 0.1x at
+      15x15), else one einsum per kernel column (``stripes``; random kernels: 0.7x
+      ``taps`` at 3x3, 0.3x at 15x15; 16x56x56x64 depthwise 3x3: 0.75x);
     - one channel in, a few out: ``columns`` (one GEMM of K = taps), 0.8-0.95x ``planes``
       and 0.15-0.3x the scaled copies chosen before (LeNet-5's first layer);
     - at least 16 out from at most 16 in: ``im2col`` (K = taps * c), 0.3-0.9x ``planes``;
@@ -230,14 +231,14 @@ def conv_strategy(
         return "im2col"  # one copy and one matmul instead of a few calls per tap
     if separable:
         return "separable"
+    if channels == 1 and features == 1:
+        return "stripes"
     if groups > 1 or channels > MANY_CHANNELS:
         if channels == 1:
-            return "taps"  # depthwise: one broadcast product per tap across all channels
+            return "taps"  # depthwise, several outputs a channel: a broadcast product per tap
         if groups == 1 and features >= 64:
             return "im2col"
         return "planes" if channels <= FEW_CHANNELS else "taps"
-    if channels == 1 and features == 1:
-        return "taps" if taps <= 9 else "planes"
     if channels == 1 and features < 16:
         return "columns"
     if features >= 16:
@@ -252,7 +253,8 @@ def _threaded(strategy: str, channels: int, dtype: np.dtype[np.generic]) -> bool
     bring their own threads) and without Python ints (which hold the GIL)."""
     if dtype.kind == "O":
         return False
-    return strategy in ("einsum", "separable") or (strategy == "taps" and channels == 1)
+    free_of_blas = ("einsum", "separable", "stripes")
+    return strategy in free_of_blas or (strategy == "taps" and channels == 1)
 
 
 def _conv_bytes_per_image(
@@ -268,6 +270,7 @@ def _conv_bytes_per_image(
     per_pixel = {
         "taps": c + 2 * nc,
         "separable": c + 3 * nc,
+        "stripes": c + 2 * nc,
         "planes": c + cg * last_taps + taps // last_taps * ng + ng,
         "columns": c + taps * cg + ng,
         "im2col": c + (taps * cg + ng) * outputs / max(pixels, 1),
@@ -357,7 +360,6 @@ def correlate(
     strategy = conv_strategy(
         cg,
         nc // groups,
-        taps,
         plan.compute,
         groups=groups,
         im2col_bytes=im2col_bytes,
