@@ -129,7 +129,10 @@ def draw(ratios: dict[tuple[int, int, int], float], out: Path) -> None:
         f"worst {max(values):.2f})",
         fontsize=9,
     )
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
+    bar = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
+    ticks = [0.25, 0.5, 1.0, 2.0, 4.0]
+    bar.set_ticks(ticks, labels=[f"{tick:g}x" for tick in ticks])
+    bar.minorticks_off()
     fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)
 

@@ -605,3 +605,39 @@ def test_a_call_does_not_wait_for_its_queued_helper(monkeypatch: pytest.MonkeyPa
     release.set()
     other.join()
     assert elapsed < 10
+
+
+def test_blas_runs_on_one_thread_per_engine_thread_and_gets_its_threads_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With threadpoolctl, BLAS strategies run their chunks on threads while BLAS runs on
+    one; the BLAS thread count is restored after the call."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from stridedconv import _blas
+
+    if not _blas.available():
+        pytest.skip("threadpoolctl finds no BLAS library")
+
+    def blas_threads() -> int:
+        return min(info["num_threads"] for info in threadpoolctl.threadpool_info()
+                   if info["user_api"] == "blas")  # fmt: skip
+
+    seen: set[tuple[str, int]] = set()
+    planes = engine.CONTRACTIONS["planes"]
+
+    def spy(x: Any, staging: Any, weights: Any, out: Any, groups: int) -> None:
+        seen.add((threading.current_thread().name, blas_threads()))
+        planes(x, staging, weights, out, groups)
+
+    monkeypatch.setitem(engine.CONTRACTIONS, "planes", spy)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    before = blas_threads()
+    x = np.random.default_rng(5).random((16, 6, 6, 3))
+    k = np.random.default_rng(6).random((3, 3, 3, 2))
+    with forcing(conv="planes", threads=2):
+        out = sc.conv(x, k)
+    assert {threads for _, threads in seen} == {1}
+    assert len({name for name, _ in seen}) == 2  # the caller and a helper
+    assert blas_threads() == before
+    with forcing(conv="einsum"):
+        np.testing.assert_allclose(out, sc.conv(x, k))

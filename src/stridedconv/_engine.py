@@ -17,11 +17,13 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 import numpy as np
 
+from ._blas import available as blas_threads_settable
+from ._blas import single_threaded
 from ._contractions import CONTRACTIONS
 from ._dtypes import INTEGER_PATHS, Plan, finish_object
 from ._gather import compact, gather, is_sparse, source_indices
@@ -141,9 +143,11 @@ def _for_each_chunk(
     work: Callable[[slice, Staging], None],
     *,
     parallel: bool,
+    calls_blas: bool = False,
 ) -> None:
     """Call ``work(chunk, staging)`` for every chunk of `m` images; each thread has its own
-    `Staging` (buffers are reused from chunk to chunk, never shared between threads)."""
+    `Staging` (buffers are reused from chunk to chunk, never shared between threads). Work
+    that `calls_blas` runs on threads with BLAS on one thread (`_blas`)."""
     forced_threads = forced_strategy("threads")
     threads = int(forced_threads or THREADS) if parallel else 1
     per_image = max(bytes_per_image, 1)
@@ -179,17 +183,20 @@ def _for_each_chunk(
                     failed.set()  # the others stop after their current chunk
                     raise
 
-    helpers = [
-        _executor(threads - 1).submit(drain, Staging(staging.geometry)) for _ in range(threads - 1)
-    ]
-    try:
-        drain(staging)
-    finally:
-        # A helper still queued (behind another call's work) has nothing left to do: cancel
-        # it rather than wait for it. Wait for the running ones before the buffers go.
-        running = [helper for helper in helpers if not helper.cancel()]
-        for helper in running:
-            helper.exception()
+    with single_threaded() if calls_blas else nullcontext():
+        helpers = [
+            _executor(threads - 1).submit(drain, Staging(staging.geometry))
+            for _ in range(threads - 1)
+        ]
+        try:
+            drain(staging)
+        finally:
+            # A helper still queued (behind another call's work) has nothing left to do:
+            # cancel it rather than wait for it. Wait for the running ones before the
+            # buffers go (and before BLAS gets its threads back).
+            running = [helper for helper in helpers if not helper.cancel()]
+            for helper in running:
+                helper.exception()
     for helper in running:
         helper.result()  # re-raise a helper's error
 
@@ -248,13 +255,18 @@ def conv_strategy(
     return "planes"
 
 
+def _calls_blas(strategy: str, channels: int) -> bool:
+    """Whether `strategy` calls BLAS (a ``matmul``) for `channels` per group."""
+    return strategy in ("im2col", "planes", "columns") or (strategy == "taps" and channels > 1)
+
+
 def _threaded(strategy: str, channels: int, dtype: np.dtype[np.generic]) -> bool:
-    """Whether chunks of `strategy` should run on threads: only without BLAS calls (which
-    bring their own threads) and without Python ints (which hold the GIL)."""
+    """Whether chunks of `strategy` should run on threads: not for Python ints (which hold
+    the GIL), and for BLAS strategies only where BLAS can be held to one thread meanwhile
+    (measured faster than BLAS's own threads on every CNN layer and grid cell tried)."""
     if dtype.kind == "O":
         return False
-    free_of_blas = ("einsum", "separable", "stripes")
-    return strategy in free_of_blas or (strategy == "taps" and channels == 1)
+    return not _calls_blas(strategy, channels) or blas_threads_settable()
 
 
 def _conv_bytes_per_image(
@@ -393,7 +405,8 @@ def correlate(
     # dropped) must not warn about values the caller never sees.
     with np.errstate(all="ignore"):
         parallel = _threaded(strategy, cg, plan.compute)
-        _for_each_chunk(m, per_image, staging, work, parallel=parallel)
+        calls_blas = _calls_blas(strategy, cg)
+        _for_each_chunk(m, per_image, staging, work, parallel=parallel, calls_blas=calls_blas)
     return out if plan.result is not None else finish_object(out)
 
 
