@@ -92,6 +92,9 @@ CNN: dict[str, Workload] = {
     "32x56x56x64-64": Workload("bank", (32, 56, 56, 64), kernel=(3, 3, 64, 64), padding="same"),
     "16x112x112x32-32": Workload("bank", (16, 112, 112, 32), kernel=(3, 3, 32, 32), padding="same"),
     "8x14x14x256-256": Workload("bank", (8, 14, 14, 256), kernel=(3, 3, 256, 256), padding="same"),
+    # LeNet-5's two convolutions at batch 256 (as the course builds it).
+    "lenet1 256x28x28x1-6": Workload("bank", (256, 28, 28, 1), kernel=(5, 5, 1, 6), padding="same"),
+    "lenet2 256x14x14x6-16": Workload("bank", (256, 14, 14, 6), kernel=(5, 5, 6, 16)),
 }
 
 LATENCY = Workload("gray", (1, 28, 28), values=EDGES, padding="same")

@@ -285,7 +285,7 @@ def _conv_bytes_per_image(
         "stripes": c + 2 * nc,
         "planes": c + cg * last_taps + taps // last_taps * ng + ng,
         "columns": c + taps * cg + ng,
-        "im2col": c + (taps * cg + ng) * outputs / max(pixels, 1),
+        "im2col": c + ng * outputs / max(pixels, 1),  # copies in blocks: IM2COL_BLOCK_BYTES
         "einsum": c + nc,
     }[strategy]
     return int(pixels * per_pixel * itemsize)
