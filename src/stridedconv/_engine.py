@@ -363,8 +363,10 @@ def correlate(
     if m == 1:
         im2col_bytes = math.prod(geometry.out_shape) * taps * x.shape[-1] * plan.compute.itemsize
     # Two passes pay for their second sweep from 2x2 kernels on (measured: see `_separable`).
+    one_copy = im2col_bytes is not None and im2col_bytes <= SINGLE_IMAGE_IM2COL_BYTES
     separable = (
-        len(geometry.kernel) == 2
+        not one_copy  # a single small image goes to im2col: no need to factor the kernels
+        and len(geometry.kernel) == 2
         and min(geometry.kernel) > 1
         and kernels.shape[-2:] == (1, groups)
         and rank_one(weights) is not None
