@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._conv_nd import ConvNames, check_conv, run_conv
 from ._typing import Array, ArrayLike, DTypeLike, IntOrPair, Padding
-from ._validation import PAD_WORDS, as_numeric_array, check_ndim
+from ._validation import PAD_WORDS, as_batch, as_numeric_array, check_ndim
 
 
 def _conv2d(
@@ -43,7 +43,7 @@ def _checked(
     images: ArrayLike, layout: str, kernel: ArrayLike, kernel_name: str, kernel_layout: str
 ) -> tuple[Array, Array, ConvNames]:
     """`images` and `kernel` as numeric arrays of the given layouts, and their names."""
-    images = as_numeric_array(images, "images")
+    images = as_batch(images, "images")
     kernel = as_numeric_array(kernel, kernel_name)
     check_ndim(images, "images", layout)
     check_ndim(kernel, kernel_name, kernel_layout)

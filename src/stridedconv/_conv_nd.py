@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._dask import is_dask, run_lazily
 from ._dtypes import check_cast, conv_plan, natural_dtype
 from ._engine import correlate, forced_strategy
 from ._geometry import PADDING_MODES, Geometry, make_geometry
@@ -24,6 +25,7 @@ from ._typing import (
     PaddingMode,
 )
 from ._validation import (
+    as_batch,
     as_numeric_array,
     batch_layout,
     channels_first,
@@ -260,7 +262,7 @@ def check_conv(
     hands the `ConvProblem` to `run_conv`. Raises as `conv` documents.
     """
     xs, ks = names.x, names.kernels
-    x = as_numeric_array(x, xs)
+    x = as_batch(x, xs)
     kernels = as_numeric_array(kernels, ks)
     if kernels.ndim < 3:
         msg = (
@@ -327,12 +329,21 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
     that cannot exist fails at once.
     """
     p = problem
-    inputs = (p.x, p.kernels) if p.bias is None else (p.x, p.kernels, p.bias)
+    batch = np.empty(0, p.x.dtype)  # its dtype: `x` may be a dask array
+    inputs = (batch, p.kernels) if p.bias is None else (batch, p.kernels, p.bias)
     natural = natural_dtype(inputs)
     wanted = requested_dtype(dtype)
     if wanted is not None:
         wanted = check_cast(natural, wanted, "the convolution")
     target = natural if wanted is None else wanted
+    if is_dask(p.x):
+        if out is not None:
+            msg = "out must be None for a dask array: the result is a lazy dask array"
+            raise TypeError(msg)
+        # Exact integers are declared int64, and every block is held to it.
+        hold = wanted is not None or target.kind in "iu"
+        lazy: Array = run_lazily(p, run_conv, p.result_shape, target, hold)
+        return lazy
     shape = (p.x.shape[0], *p.geometry.out_shape, p.kernels.shape[-1])
     given = None
     if out is not None:

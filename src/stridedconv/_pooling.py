@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._dask import is_dask, run_lazily
 from ._dtypes import Plan, check_cast, extreme_plan, mean_plan, natural_dtype, sum_plan
 from ._engine import forced_strategy, reduce_windows
 from ._geometry import Geometry, ceil_mode_pads, make_geometry
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple, PoolMode
 from ._validation import (
+    as_batch,
     as_index,
-    as_numeric_array,
     batch_layout,
     channels_first,
     check_bool,
@@ -198,7 +199,7 @@ def check_pool(
 ) -> PoolProblem:
     """Check the arguments of `pool` once; every front end of pooling goes through here,
     then hands the `PoolProblem` to `run_pool`. Raises as `pool` documents."""
-    images = as_numeric_array(images, "images")
+    images = as_batch(images, "images")
     d = _spatial_axes(kernel_shape)
     first = channels_first(data_format, d)
     if images.ndim != d + 2:
@@ -253,6 +254,14 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
     if wanted is not None:
         wanted = check_cast(natural, wanted, f"the {p.mode} pooling")
     target = natural if wanted is None else wanted
+    if is_dask(x):
+        if out is not None:
+            msg = "out must be None for a dask array: the result is a lazy dask array"
+            raise TypeError(msg)
+        # Exact integer sums are declared int64, and every block is held to it.
+        hold = wanted is not None or (p.mode == "sum" and target.kind in "iu")
+        lazy: Array = run_lazily(p, run_pool, p.result_shape, target, hold)
+        return lazy
     shape = (x.shape[0], *p.geometry.out_shape, x.shape[-1])
 
     def context() -> str:

@@ -54,6 +54,21 @@ def as_numeric_array(value: object, name: str) -> Array:
     return array
 
 
+def as_batch(value: object, name: str) -> Array:
+    """`value` as `as_numeric_array` returns it, but a dask array as it is (its dtype
+    checked, its values never read): the batch of an operation may be lazy."""
+    if type(value).__module__.startswith("dask.array"):
+        kind = value.dtype.kind  # type: ignore[attr-defined]
+        if kind not in NUMERIC_KINDS:
+            msg = (
+                f"{name} must hold numbers (bool, integer, float or complex), "
+                f"got dtype {value.dtype}"  # type: ignore[attr-defined]
+            )
+            raise TypeError(msg)
+        return value  # type: ignore[return-value]
+    return as_numeric_array(value, name)
+
+
 def check_ndim(array: Array, name: str, layout: str) -> None:
     """Check that `array` has as many axes as `layout`, e.g. ``"(m, h, w)"``, names."""
     ndim = layout.count(",") + 1

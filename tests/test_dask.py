@@ -1,0 +1,171 @@
+"""Dask arrays in, lazy dask arrays out: the same results as NumPy, nothing computed at call
+time, declared dtype and chunks equal to the computed ones."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import stridedconv as sc
+
+da = pytest.importorskip("dask.array")
+
+DTYPES = (np.uint8, np.int16, np.int64, np.float64)
+
+
+def _chunking(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Random chunks along every axis: a one-sample last chunk, chunks of one, uneven."""
+    chunks = []
+    for n in shape:
+        sizes: list[int] = []
+        while sum(sizes) < n:
+            sizes.append(min(draw(st.integers(1, max(n, 1))), n - sum(sizes)))
+        chunks.append(tuple(sizes) or (0,))
+    return tuple(chunks)
+
+
+def _check(lazy: Any, expected: np.ndarray) -> None:
+    assert type(lazy).__module__.startswith("dask.array")
+    assert lazy.dtype == expected.dtype
+    computed = lazy.compute(scheduler="threads")
+    assert computed.dtype == lazy.dtype
+    assert computed.shape == lazy.shape == expected.shape
+    # The declared chunks are those of the computed blocks.
+    for index in np.ndindex(*lazy.numblocks):
+        block = lazy.blocks[index]
+        assert block.compute(scheduler="synchronous").shape == block.shape
+    if expected.dtype.kind in "iub":
+        np.testing.assert_array_equal(computed, expected, strict=True)
+    else:
+        # Another chunk may take another strategy, and so another order of the sums.
+        np.testing.assert_allclose(computed, expected, rtol=1e-12, atol=1e-9)
+
+
+@given(data=st.data())
+def test_conv_on_dask_equals_numpy(data: st.DataObject) -> None:
+    dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
+    d = data.draw(st.integers(1, 2), label="d")
+    m, c, nc = (
+        data.draw(st.integers(0, 5)),
+        data.draw(st.integers(1, 3)),
+        data.draw(st.integers(1, 3)),
+    )
+    sizes = tuple(data.draw(st.integers(3, 7)) for _ in range(d))
+    rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed"))
+    x = rng.integers(0, 100, (m, *sizes, c)).astype(dtype)
+    kernels = rng.integers(-3, 4, (*(data.draw(st.integers(1, 3)) for _ in range(d)), c, nc))
+    kwargs = {
+        "stride": data.draw(st.integers(1, 3), label="stride"),
+        "padding": data.draw(st.sampled_from(("valid", "same", "full", 1)), label="padding"),
+        "padding_mode": data.draw(st.sampled_from(("zeros", "replicate", "circular"))),
+        "data_format": data.draw(st.sampled_from(("channels_last", "channels_first"))),
+    }
+    given_x = np.moveaxis(x, -1, 1) if kwargs["data_format"] == "channels_first" else x
+    lazy_x = da.from_array(given_x, chunks=_chunking(data.draw, given_x.shape))
+    _check(sc.conv(lazy_x, kernels, **kwargs), sc.conv(given_x, kernels, **kwargs))
+
+
+@given(data=st.data())
+def test_pool_on_dask_equals_numpy(data: st.DataObject) -> None:
+    dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
+    x = np.random.default_rng(data.draw(st.integers(0, 99))).integers(0, 100, (5, 7, 6, 2))
+    x = x.astype(dtype)
+    kwargs = {
+        "mode": data.draw(st.sampled_from(("max", "avg", "min", "sum")), label="mode"),
+        "padding": data.draw(st.sampled_from((0, 1, "same")), label="padding"),
+        "ceil_mode": data.draw(st.booleans(), label="ceil_mode"),
+        "count_include_pad": data.draw(st.booleans(), label="count_include_pad"),
+    }
+    window = data.draw(st.integers(2, 3), label="window")
+    stride = data.draw(st.integers(1, 3), label="stride")
+    lazy_x = da.from_array(x, chunks=_chunking(data.draw, x.shape))
+    _check(sc.pool(lazy_x, window, stride, **kwargs), sc.pool(x, window, stride, **kwargs))
+
+
+def test_the_classic_functions_take_dask_arrays() -> None:
+    rng = np.random.default_rng(3)
+    gray = rng.integers(0, 256, (7, 9, 9), dtype=np.uint8)
+    rgb = rng.random((7, 9, 9, 3))
+    kernel = np.array([[1, 0, -1]] * 3)
+    lazy_gray, lazy_rgb = da.from_array(gray, chunks=2), da.from_array(rgb, chunks=(3, 4, 9, 3))
+    for name in ("convolve_grayscale_valid", "convolve_grayscale_same"):
+        function = getattr(sc, name)
+        _check(function(lazy_gray, kernel), function(gray, kernel))
+    _check(sc.convolve_grayscale_padding(lazy_gray, kernel, (1, 2)),
+           sc.convolve_grayscale_padding(gray, kernel, (1, 2)))  # fmt: skip
+    _check(sc.convolve_grayscale(lazy_gray, kernel, "valid", 2),
+           sc.convolve_grayscale(gray, kernel, "valid", 2))  # fmt: skip
+    bank = rng.random((3, 3, 3, 4))
+    _check(sc.convolve_channels(lazy_rgb, bank[..., 0]), sc.convolve_channels(rgb, bank[..., 0]))
+    _check(sc.convolve(lazy_rgb, bank, stride=2), sc.convolve(rgb, bank, stride=2))
+    _check(sc.pool(lazy_rgb, (2, 2), (2, 2), "avg"), sc.pool(rgb, (2, 2), (2, 2), "avg"))
+    # Small dask kernels are fine too.
+    _check(sc.convolve(lazy_rgb, da.from_array(bank)), sc.convolve(rgb, bank))
+
+
+def test_nothing_is_computed_at_call_time() -> None:
+    def fail(block: np.ndarray) -> np.ndarray:
+        raise RuntimeError("the input was computed")
+
+    x = da.zeros((8, 6, 6, 2), chunks=2).map_blocks(fail, dtype=float)
+    lazy = sc.conv(x, np.ones((3, 3, 2, 1)), padding="same")
+    pooled = sc.pool(x, 2)
+    assert lazy.shape == (8, 6, 6, 1)
+    assert pooled.shape == (8, 3, 3, 2)
+    # One task per chunk: the graph grows with the chunks, not with anything else.
+    graph = dict(sc.conv(da.zeros((40, 6, 6, 2), chunks=(1, 6, 6, 2)), np.ones((3, 3, 2, 1)))
+                 .__dask_graph__())  # fmt: skip
+    assert len(graph) <= 2 * 40 + 2
+    with pytest.raises(RuntimeError, match="the input was computed"):
+        lazy.compute(scheduler="synchronous")
+
+
+def test_bad_arguments_are_checked_at_call_time() -> None:
+    x = da.zeros((4, 6, 6, 2), chunks=2)
+    with pytest.raises(ValueError, match="kernels has 3 channels"):
+        sc.conv(x, np.ones((3, 3, 3, 1)))
+    with pytest.raises(TypeError, match="out must be None for a dask array"):
+        sc.conv(x, np.ones((3, 3, 2, 1)), out=np.empty((4, 4, 4, 1)))
+    with pytest.raises(TypeError, match="images must hold numbers"):
+        sc.pool(x.astype(str), 2)
+
+
+def test_exact_integers_beyond_int64_raise_in_the_task() -> None:
+    x = da.from_array(np.full((2, 3, 3, 1), 2**62, np.int64), chunks=1)
+    lazy = sc.conv(x, np.full((3, 3, 1, 1), 4, np.int64))
+    assert lazy.dtype == np.int64
+    with pytest.raises(ValueError, match="dtype='int64' cannot hold every exact value"):
+        lazy.compute(scheduler="synchronous")
+
+
+def test_without_dask_arrays_dask_is_not_imported() -> None:
+    script = (
+        "import sys, numpy as np, stridedconv as sc\n"
+        "sc.conv(np.ones((2, 5, 5, 1)), np.ones((3, 3, 1, 1)))\n"
+        "sc.pool(np.ones((2, 4, 4, 1)), 2)\n"
+        "print('dask' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
+
+
+def test_on_a_local_cluster_of_processes() -> None:
+    distributed = pytest.importorskip("distributed")
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 256, (12, 10, 10, 1), dtype=np.uint8)
+    kernels = rng.integers(-2, 3, (3, 3, 1, 2))
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        lazy = sc.pool(sc.conv(da.from_array(x, chunks=3), kernels, padding="same"), 2)
+        computed = lazy.compute()
+    np.testing.assert_array_equal(computed, sc.pool(sc.conv(x, kernels, padding="same"), 2))
