@@ -260,7 +260,20 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
             raise TypeError(msg)
         # Exact integer sums are declared int64, and every block is held to it.
         hold = wanted is not None or (p.mode == "sum" and target.kind in "iu")
-        lazy: Array = run_lazily(p, run_pool, p.result_shape, target, hold)
+        # Spatial chunks: padding that is never selected, and means that divide block sums
+        # by the counts of the whole problem (in the result dtype: no pass over values).
+        counts = None
+        if p.mode == "avg":
+            counts = _window_counts(p.geometry, p.pads, p.count_include_pad, Plan(target, target))
+        lazy: Array = run_lazily(
+            p,
+            run_pool,
+            p.result_shape,
+            target,
+            hold,
+            fill=_never_selected(p.mode, x) if p.mode in ("max", "min") else 0,
+            divisor=counts,
+        )
         return lazy
     shape = (x.shape[0], *p.geometry.out_shape, x.shape[-1])
 
