@@ -169,3 +169,19 @@ def test_on_a_local_cluster_of_processes() -> None:
         lazy = sc.pool(sc.conv(da.from_array(x, chunks=3), kernels, padding="same"), 2)
         computed = lazy.compute()
     np.testing.assert_array_equal(computed, sc.pool(sc.conv(x, kernels, padding="same"), 2))
+
+
+def test_pooling_keeps_channel_chunks_and_convolution_merges_them() -> None:
+    x = np.random.default_rng(7).random((4, 8, 8, 6))
+    lazy = da.from_array(x, chunks=(2, 3, 8, 2))
+    pooled = sc.pool(lazy, 2, mode="avg", padding=1)
+    assert pooled.chunks[-1] == (2, 2, 2)
+    _check(pooled, sc.pool(x, 2, mode="avg", padding=1))
+    first = sc.pool(da.from_array(np.moveaxis(x, -1, 1), chunks=(2, 4, 3, 8)), 3, 2,
+                    data_format="NCHW", padding=1, mode="avg", count_include_pad=False)  # fmt: skip
+    assert first.chunks[1] == (4, 2)
+    _check(first, sc.pool(np.moveaxis(x, -1, 1), 3, 2, data_format="NCHW", padding=1,
+                          mode="avg", count_include_pad=False))  # fmt: skip
+    convolved = sc.conv(lazy, np.ones((3, 3, 6, 5)), padding="same")
+    assert convolved.chunks[-1] == (5,)
+    _check(convolved, sc.conv(x, np.ones((3, 3, 6, 5)), padding="same"))

@@ -342,7 +342,7 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
             raise TypeError(msg)
         # Exact integers are declared int64, and every block is held to it.
         hold = wanted is not None or target.kind in "iu"
-        lazy: Array = run_lazily(p, run_conv, p.result_shape, target, hold)
+        lazy: Array = run_lazily(p, run_conv, target, hold)
         return lazy
     shape = (p.x.shape[0], *p.geometry.out_shape, p.kernels.shape[-1])
     given = None

@@ -7,7 +7,8 @@ checked problem here, and every batch chunk is computed by the same `run_conv` /
 exact integer results are declared int64 and every block computes in int64 (a block whose
 values could overflow it raises, naming `dtype`).
 
-Chunks along the channel axis are merged. Chunks along spatial axes are kept: the batch is
+Chunks along the channel axis are merged for convolutions (which sum over channels) and
+kept for pooling. Chunks along spatial axes are kept: the batch is
 padded lazily (`da.pad`, in the padding mode), the output is cut into blocks aligned with
 the input chunks and the stride, and each output block reads the slice of the padded batch
 its windows need (its halo) and is computed as a 'valid' problem with the same windows;
@@ -45,7 +46,6 @@ def _task_threads() -> int:
 def run_lazily(
     problem: Any,
     run: Callable[..., Array],
-    result_shape: tuple[int, ...],
     dtype: np.dtype[np.generic],
     fixed: bool,
     *,
@@ -53,32 +53,42 @@ def run_lazily(
     divisor: Any = None,
 ) -> Any:
     """`run(problem with x = block, dtype=...)` on the blocks of the problem's dask batch
-    ``problem.x`` (channels last), as a dask array of `result_shape` and `dtype` (in the
-    caller's layout); `fixed` passes `dtype` to every block. Spatially chunked batches are
-    padded with `fill` (zero padding mode) and, for means, `divisor` (``_window_counts``)
-    divides block sums."""
-    x = problem.x.rechunk({x_axis: -1 for x_axis in (problem.x.ndim - 1,)})
+    ``problem.x`` (channels last): a dask array of `dtype` laid out as the caller's result.
+    `fixed` passes `dtype` to every block. Spatially chunked batches are padded with `fill`
+    (zero padding mode) and, for means, `divisor` (``_window_counts``) divides block sums."""
+    # Convolutions sum over channels: one chunk of them. Pooling keeps its channel chunks.
+    per_channel = not hasattr(problem, "kernels")
+    x = problem.x if per_channel else problem.x.rechunk({problem.x.ndim - 1: -1})
     g = problem.geometry
+    channels_last = dict(channels_first=False)
+    channels_last |= {"squeeze": False} if hasattr(problem, "squeeze") else {}
+    flat = dataclasses.replace(problem, **channels_last)
     spatial = any(len(chunks) > 1 for chunks in x.chunks[1:-1])
     wide_wrap = g.padding_mode == "circular" and any(
         max(pad) > n for n, pad in zip(g.in_shape, g.pad, strict=True)
     )
-    if not spatial or wide_wrap or 0 in g.out_shape:
-        x = x.rechunk({axis: -1 for axis in range(1, x.ndim)})
-        return _blocks(problem, x, run, result_shape, dtype, fixed)
-    return _halos(problem, x, run, result_shape, dtype, fixed, fill, divisor)
+    if not spatial or wide_wrap or 0 in g.out_shape or x.shape[0] == 0:
+        x = x.rechunk({axis: -1 for axis in range(1, x.ndim - 1)})
+        result = _blocks(flat, x, run, g.out_shape, dtype, fixed)
+    else:
+        result = _halos(flat, x, run, dtype, fill, divisor)
+    if getattr(problem, "squeeze", False):
+        return result[..., 0]
+    return result if not problem.channels_first else result.transpose(0, -1, *range(1, x.ndim - 1))
 
 
 def _blocks(
     problem: Any,
     x: Any,
     run: Callable[..., Array],
-    result_shape: tuple[int, ...],
+    out_shape: tuple[int, ...],
     dtype: np.dtype[np.generic],
     fixed: bool,
     divide: Array | None = None,
 ) -> Any:
-    """`run` on every batch chunk of `x` (whole samples), the problem's batch replaced."""
+    """`run` on every block of `x` (whole samples, channels last), the problem's batch
+    replaced: a channels-last result of spatial shape `out_shape` (and `divide`d, for
+    means). Convolutions give one chunk of output channels, pooling keeps x's."""
     from ._engine import forced  # the engine's threads per task
 
     threads = _task_threads()
@@ -92,14 +102,12 @@ def _blocks(
             result = run(part, dtype=dtype if fixed else None)
             return result if divide is None else np.true_divide(result, divide, dtype=dtype)
 
-    chunks = (x.chunks[0], *((n,) for n in result_shape[1:]))
+    channels = (problem.kernels.shape[-1],) if hasattr(problem, "kernels") else x.chunks[-1]
     return x.map_blocks(
         block,
         dtype=dtype,
-        chunks=chunks,
-        drop_axis=list(range(len(result_shape), x.ndim)),
-        new_axis=list(range(x.ndim, len(result_shape))),
-        meta=np.empty((0,) * len(result_shape), dtype),
+        chunks=(x.chunks[0], *((n,) for n in out_shape), channels),
+        meta=np.empty((0,) * x.ndim, dtype),
     )
 
 
@@ -107,14 +115,12 @@ def _halos(
     problem: Any,
     x: Any,
     run: Callable[..., Array],
-    result_shape: tuple[int, ...],
     dtype: np.dtype[np.generic],
-    fixed: bool,
     fill: object,
     divisor: Any,
 ) -> Any:
     """Output blocks aligned with the spatial chunks of `x`, each computed from its halo
-    as a 'valid' problem; assembled channels last, then laid out as the caller's."""
+    as a 'valid' problem; channels last."""
     import dask.array as da
 
     from ._geometry import extent, make_geometry
@@ -136,12 +142,11 @@ def _halos(
         firsts = sorted({0, *(min(-(-int(e) // s), o) for e in edges)} - {o})
         starts.append([*firsts, o])
     valid = ((0, 0),) * d
-    # Channels last and not squeezed, as the engine computes; means as sums, divided below.
-    flat: dict[str, Any] = {"channels_first": False}
-    flat |= {"squeeze": False} if hasattr(problem, "squeeze") else {"pads": valid}
+    # A 'valid' problem per block; means as sums, divided by the whole image's counts.
+    per_channel = not hasattr(problem, "kernels")  # pooling keeps its channel chunks
+    flat: dict[str, Any] = {"pads": valid} if per_channel else {}
     if divisor is not None:
         flat["mode"] = "sum"
-    channels = problem.kernels.shape[-1] if hasattr(problem, "kernels") else x.shape[-1]
     grid = np.empty([len(axis) - 1 for axis in starts], dtype=object)
     for index in np.ndindex(*grid.shape):
         region, out_region = [], []
@@ -151,21 +156,20 @@ def _halos(
             region.append(slice(a * g.stride[axis], (b - 1) * g.stride[axis] + span))
             out_region.append(slice(a, b))
         halo = padded[(slice(None), *region, slice(None))]
-        halo = halo.rechunk({axis: -1 for axis in range(1, halo.ndim)})
+        merged = range(1, halo.ndim - 1 if per_channel else halo.ndim)
+        halo = halo.rechunk({axis: -1 for axis in merged})
         geometry = make_geometry(halo.shape[1:-1], g.kernel, g.stride, valid, dilation=g.dilation)
         part = dataclasses.replace(problem, geometry=geometry, **flat)
-        out_shape = (result_shape[0], *(r.stop - r.start for r in out_region), channels)
         divide = divisor
         if np.ndim(divisor):  # counts per window: this block's
             divide = divisor[(slice(None), *out_region, slice(None))]
+        out_shape = tuple(r.stop - r.start for r in out_region)
         grid[index] = _blocks(part, halo, run, out_shape, dtype, True, divide)
     # Blocks joined along the last spatial axis first, then the ones before it.
     while grid.ndim:
         joined = np.empty(grid.shape[:-1], dtype=object)
         for index in np.ndindex(*joined.shape):
-            joined[index] = da.concatenate(list(grid[index]), axis=grid.ndim)  # type: ignore[no-untyped-call]
+            parts = list(grid[index])
+            joined[index] = da.concatenate(parts, axis=grid.ndim)  # type: ignore[no-untyped-call]
         grid = joined
-    result = grid[()]
-    if getattr(problem, "squeeze", False):
-        return result[..., 0]
-    return da.moveaxis(result, -1, 1) if problem.channels_first else result
+    return grid[()]

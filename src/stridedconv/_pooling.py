@@ -268,7 +268,6 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
         lazy: Array = run_lazily(
             p,
             run_pool,
-            p.result_shape,
             target,
             hold,
             fill=_never_selected(p.mode, x) if p.mode in ("max", "min") else 0,
