@@ -46,6 +46,8 @@ K4 = np.ones((3, 3, 3, 2))
 X = np.arange(2 * 5 * 5 * 2, dtype=np.float64).reshape(2, 5, 5, 2)
 KC = np.ones((3, 3, 2, 4))
 BIAS = np.arange(4.0)
+Y = np.arange(2 * 3 * 3 * 4, dtype=np.float64).reshape(2, 3, 3, 4)  # conv(X, KC)'s shape
+BIAS_T = np.arange(2.0)
 
 # uint8 data and kernels of 255: exact results up to 255 * 255 * 9 = 585225, which no 8- or
 # 16-bit integer holds.
@@ -57,6 +59,7 @@ U255_KC = np.full((3, 3, 2, 4), 255, np.uint8)
 
 GOOD: dict[str, dict[str, Any]] = {
     "conv": {"x": X, "kernels": KC, "bias": BIAS},
+    "conv_transpose": {"y": Y, "kernels": KC, "bias": BIAS_T},
     "convolve": {"images": RGB, "kernels": K4},
     "convolve_channels": {"images": RGB, "kernel": K3},
     "convolve_grayscale": {"images": GRAY, "kernel": K2},
@@ -78,6 +81,7 @@ GOOD: dict[str, dict[str, Any]] = {
 #: The shape of each good call's result, for the rows about `out`.
 RESULT_SHAPES = {
     "conv": (2, 3, 3, 4),
+    "conv_transpose": (2, 5, 5, 2),
     "convolve": (2, 5, 5, 2),
     "convolve_channels": (2, 5, 5),
     "convolve_grayscale": (2, 5, 5),
@@ -702,9 +706,43 @@ def _kernels() -> Iterator[Bad]:
         yield Bad(f, "axis", value, ValueError, expected)
 
 
+def _conv_transpose() -> Iterator[Bad]:
+    f = "conv_transpose"
+    y_layout = r"y must be a 4-D array of shape \(m, h, w, nc\) for kernels of 2 spatial axes"
+    yield from _arrays(f, "y", y_layout, 4)
+    yield from _arrays(f, "kernels", "", 4)
+    for shape in [(0, 3, 2, 4), (3, 3, 2, 0)]:
+        expected = rf"^kernels must have no axis of length 0, got shape {re.escape(str(shape))}$"
+        yield Bad(f, "kernels", np.ones(shape), ValueError, expected)
+    yield Bad(f, "kernels", np.ones((3, 3, 2, 5)), ValueError, r"^y has 4 channels .* kernels")
+    yield from _ints(f, "stride", 2)
+    yield from _nd_padding(f)
+    yield from _ints(f, "dilation", 2)
+    yield from _ints(f, "output_padding", 2, minimum=0)
+    yield Bad(f, "output_padding", 1, ValueError, r"^output_padding must be below max\(stride")
+    yield Bad(
+        f, "output_padding", 1, ValueError, r"^output_padding must be 0 with padding='same'",
+        also={"padding": "same", "stride": 2},
+    )  # fmt: skip
+    for value in [None, "2", 2.0, True, (1,)]:
+        expected = rf"^groups must be a positive int, got {re.escape(repr(value))}$"
+        yield Bad(f, "groups", value, TypeError, expected)
+    yield Bad(f, "groups", 0, ValueError, r"^groups must be a positive int, got 0$")
+    yield Bad(f, "groups", 3, ValueError, r"^groups must divide the kernels' nc = 4, got groups=3$")
+    yield from (row for row in _arrays(f, "bias", "", 1) if row.value is not None)
+    for value in [np.ones(3), np.ones((1, 2)), []]:
+        shown = re.escape(str(np.shape(value)))
+        expected = rf"^bias must have shape \(c,\) = \(2,\), got shape {shown}$"
+        yield Bad(f, "bias", value, ValueError, expected)
+    yield from _words(f, "data_format", FORMATS, ["channels", "NHCW", ""])
+    yield from _out(f, {"y": Y, "kernels": KC})
+    yield from _dtype(f, "the transposed convolution", {}, [])
+
+
 BAD: list[Bad] = [
     *(row for name in CLASSIC for row in _classic(name)),
     *_conv(),
+    *_conv_transpose(),
     *_pool(),
     *_windows(),
     *_kernels(),

@@ -18,10 +18,12 @@ from ._classic import (
 from ._conv_nd import conv
 from ._pooling import pool
 from ._staging import release_memory
+from ._transpose import conv_transpose
 from ._windows import windows
 
 __all__ = [
     "conv",
+    "conv_transpose",
     "convolve",
     "convolve_channels",
     "convolve_grayscale",

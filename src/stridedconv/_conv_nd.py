@@ -263,15 +263,7 @@ def check_conv(
     """
     xs, ks = names.x, names.kernels
     x = as_batch(x, xs)
-    kernels = as_numeric_array(kernels, ks)
-    if kernels.ndim < 3:
-        msg = (
-            f"{ks} must be an array of shape (k1, ..., kd, c // groups, nc) with at least "
-            f"1 spatial axis, got shape {kernels.shape}"
-        )
-        raise ValueError(msg)
-    d = kernels.ndim - 2
-    check_nonempty_axes(kernels, ks, names.kernels_shape)
+    kernels, d = check_kernels(kernels, ks, names.kernels_shape)
     first = channels_first(data_format, d)
     mode = word(padding_mode, "padding_mode", PADDING_MODES)
     if x.ndim != d + 2:
@@ -320,6 +312,22 @@ def check_conv(
         input_name=xs,
     )
     return ConvProblem(x, kernels, geometry, n_groups, shift, first, squeeze, names)
+
+
+def check_kernels(
+    kernels: ArrayLike, name: str, shown: tuple[int, ...] | None = None
+) -> tuple[Array, int]:
+    """`kernels` as a numeric array ``(k1..kd, c // groups, nc)`` with no empty axis, and
+    its number `d` of spatial axes; `shown` is its shape as the caller gave it."""
+    array = as_numeric_array(kernels, name)
+    if array.ndim < 3:
+        msg = (
+            f"{name} must be an array of shape (k1, ..., kd, c // groups, nc) with at least "
+            f"1 spatial axis, got shape {array.shape}"
+        )
+        raise ValueError(msg)
+    check_nonempty_axes(array, name, shown)
+    return array, array.ndim - 2
 
 
 def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) -> Array:

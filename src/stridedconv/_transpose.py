@@ -1,0 +1,263 @@
+"""The transposed convolution: the adjoint of `conv`, and the gradient of a convolution with
+respect to its input.
+
+Each output of `conv` is a weighted sum of the window it reads; its adjoint scatters each
+value of `y` back onto that window, weighted by the same kernels. Chunk by chunk of the
+batch, every kernel tap adds one matrix product ``y @ kernels[tap].T`` into a strided view
+of a padded buffer (no zeros inserted between the values of `y`); the padding is then cut
+off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ._conv_nd import CONV_PAD_WORDS, check_kernels
+from ._dtypes import check_cast, conv_plan, finish_object, natural_dtype
+from ._engine import CHUNK_BYTES, forced_strategy
+from ._geometry import Geometry, extent, make_geometry, same_padding
+from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
+from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
+from ._validation import (
+    as_numeric_array,
+    batch_layout,
+    channels_first,
+    int_tuple,
+    padding_spec,
+    positive_int,
+)
+
+
+def conv_transpose(
+    y: ArrayLike,
+    kernels: ArrayLike,
+    *,
+    stride: IntOrTuple = 1,
+    padding: ConvPadding = "valid",
+    output_padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    groups: int = 1,
+    bias: ArrayLike | None = None,
+    data_format: DataFormat = "channels_last",
+    out: Array | None = None,
+    dtype: DTypeLike | None = None,
+) -> Array:
+    """Transposed convolution: the adjoint of `conv` with the same kernels and options.
+
+    Parameters
+    ----------
+    y : array_like, shape (m, o1, ..., od, nc) or (m, nc, o1, ..., od)
+        What `conv` would give, `nc` channels, laid out as `data_format` says.
+    kernels : array_like, shape (k1, ..., kd, c // groups, nc)
+        The same array, in the same layout, that `conv` takes.
+    stride, dilation, groups, data_format
+        As in `conv`.
+    padding : {'valid', 'same', 'full'} or int or tuple of d ints or d (before, after) pairs
+        The padding the forward `conv` applies. ``'same'`` gives a result of ``o_i *
+        stride_i`` samples (TensorFlow's and Keras's rule), padded as the forward SAME rule
+        pads that size.
+    output_padding : int or tuple of d ints, default 0
+        Samples added at the end of each axis of the result, each below ``max(stride_i,
+        dilation_i)`` (PyTorch's rule): it picks among the input sizes that `conv` maps to
+        the same output size. Not with ``'same'``.
+    bias : array_like, shape (c,), optional
+        Added to every position of each result channel.
+    out, dtype
+        As in `conv`.
+
+    Returns
+    -------
+    ndarray, shape (m, s1, ..., sd, c) or (m, c, s1, ..., sd)
+        ``s_i = (o_i - 1) * stride_i + (k_i - 1) * dilation_i + 1 - before_i - after_i +
+        output_padding_i``, with `c` = ``kernels.shape[-2] * groups``. The dtype policy is
+        `conv`'s: exact integers (int64, Python ints only beyond), floats in their precision.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `conv` raises them, in the same words; and for an `output_padding` out of range
+        or with ``'same'``, and a padding that leaves no sample.
+
+    See Also
+    --------
+    conv : the forward convolution, whose adjoint this is.
+
+    Notes
+    -----
+    For every `x` of the result's shape, ``np.vdot(conv(x, K, **kw), y) == np.vdot(x,
+    conv_transpose(y, K, **kw))``, exactly for integers. With PyTorch's weight layout,
+    ``conv_transpose(y, K, **kw)`` is ``torch.nn.functional.conv_transpose2d(y, w, **kw)``
+    (channels first) where ``w = K`` moved to ``(nc, c // groups, kh, kw)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[[1], [2], [3]]])                  # (m, o, nc) = (1, 3, 1)
+    >>> taps = np.array([1, 10])[:, None, None]          # (k, c, nc) = (2, 1, 1)
+    >>> conv_transpose(y, taps, stride=2)[0, :, 0]       # each value scattered on its window
+    array([ 1, 10,  2, 20,  3, 30])
+    >>> from stridedconv import conv                     # the adjoint identity
+    >>> x = np.arange(6)[None, :, None]
+    >>> forward = conv(x, taps, stride=2)
+    >>> int(np.vdot(forward, y)) == int(np.vdot(x, conv_transpose(y, taps, stride=2)))
+    True
+    """
+    y = as_numeric_array(y, "y")
+    kernels, d = check_kernels(kernels, "kernels")
+    first = channels_first(data_format, d)
+    if y.ndim != d + 2:
+        msg = (
+            f"y must be a {d + 2}-D array of shape {batch_layout(d, first).replace('c', 'nc')}"
+            f" for kernels of {d} spatial axes, got shape {y.shape}"
+        )
+        raise ValueError(msg)
+    if first:
+        y = np.moveaxis(y, 1, -1)
+    n_groups = positive_int(groups, "groups")
+    cg, nc = kernels.shape[-2:]
+    if y.shape[-1] != nc:
+        msg = (
+            f"y has {y.shape[-1]} channels (axis {1 if first else d + 1}) but kernels have "
+            f"nc = {nc} (axis {d + 1}); they must be equal"
+        )
+        raise ValueError(msg)
+    if nc % n_groups:
+        msg = f"groups must divide the kernels' nc = {nc}, got groups={n_groups}"
+        raise ValueError(msg)
+    c = cg * n_groups
+    shift = None
+    if bias is not None:
+        shift = as_numeric_array(bias, "bias")
+        if shift.shape != (c,):
+            msg = f"bias must have shape (c,) = ({c},), got shape {shift.shape}"
+            raise ValueError(msg)
+    steps = int_tuple(stride, "stride", d, minimum=1)
+    dilations = int_tuple(dilation, "dilation", d, minimum=1)
+    extra = int_tuple(output_padding, "output_padding", d, minimum=0)
+    for axis, (p, s, dil) in enumerate(zip(extra, steps, dilations, strict=True)):
+        if p >= max(s, dil):
+            msg = (
+                f"output_padding must be below max(stride, dilation) on each axis, got "
+                f"{p} on axis {axis} for stride {s} and dilation {dil}"
+            )
+            raise ValueError(msg)
+    spec = padding_spec(padding, d, words=CONV_PAD_WORDS, pairs=True)
+    geometry = _forward_geometry(y.shape[1:-1], kernels.shape[:-2], steps, dilations, spec, extra)
+
+    natural = natural_dtype((np.empty(0, y.dtype), kernels) + (() if shift is None else (shift,)))
+    wanted = requested_dtype(dtype)
+    if wanted is not None:
+        wanted = check_cast(natural, wanted, "the transposed convolution")
+    target = natural if wanted is None else wanted
+    shape = (y.shape[0], *geometry.in_shape, c)
+    shown = (shape[0], c, *shape[1:-1]) if first else shape
+    given = None
+    if out is not None:
+        inputs = {"y": y, "kernels": kernels} | ({} if shift is None else {"bias": shift})
+        given = check_out(out, shown, target, inputs)
+    direct = given is not None and given.dtype == target and not first
+    direct = direct and given is not None and given.flags.c_contiguous
+
+    def context() -> str:
+        return f"for y of shape {y.shape} and kernels of shape {kernels.shape}"
+
+    result = given if direct else allocate(shape, target, context, shown)
+    assert result is not None
+    fixed, name = fixed_dtype(wanted, given)
+    # Each result sample sums over taps and the nc channels of one input channel: the
+    # bound of `conv_plan` with the kernels' channel axes swapped.
+    swapped = np.swapaxes(kernels, -1, -2)
+    plan = conv_plan(y, swapped, forced_strategy("integers"), shift, fixed, name)
+    if plan.result is None:
+        result = allocate(shape, np.dtype(object), context, shown)
+    result = scatter(y, kernels, geometry, plan.compute, result, n_groups, shift)
+    if plan.result is None:
+        result = finish_object(result)
+    return finish(result, given, first, wanted)
+
+
+def _forward_geometry(
+    out_shape: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    spec: str | tuple[tuple[int, int], ...],
+    extra: tuple[int, ...],
+) -> Geometry:
+    """The geometry of the forward `conv` whose adjoint is asked for: the input size from
+    the output size, then `make_geometry`'s own padding rules for that size."""
+    spans = tuple(extent(k, dil) for k, dil in zip(kernel, dilation, strict=True))
+    if spec == "same":
+        if any(extra):
+            msg = f"output_padding must be 0 with padding='same', got {extra}"
+            raise ValueError(msg)
+        sizes = tuple(o * s for o, s in zip(out_shape, stride, strict=True))
+        pads = tuple(
+            same_padding(n, k, s, dil)
+            for n, k, s, dil in zip(sizes, kernel, stride, dilation, strict=True)
+        )
+    else:
+        if spec == "valid":
+            pads = ((0, 0),) * len(kernel)
+        elif spec == "full":
+            pads = tuple((span - 1, span - 1) for span in spans)
+        else:
+            pads = spec  # type: ignore[assignment]
+        sizes = tuple(
+            (o - 1) * s + span - b - a + p if o else 0
+            for o, s, span, (b, a), p in zip(out_shape, stride, spans, pads, extra, strict=True)
+        )
+        if any(n < 0 for n in sizes):
+            msg = (
+                f"padding {pads} leaves no sample of the result for y of spatial shape "
+                f"{out_shape} (result sizes {sizes})"
+            )
+            raise ValueError(msg)
+    return make_geometry(sizes, kernel, stride, pads, dilation=dilation, kernel_name="kernels")
+
+
+def scatter(
+    y: Array,
+    kernels: Array,
+    geometry: Geometry,
+    compute: np.dtype[np.generic],
+    out: Array,
+    groups: int,
+    bias: Array | None,
+) -> Array:
+    """Write the adjoint of `conv` of `geometry` applied to `y` ``(m, o.., nc)`` into `out`
+    ``(m, s.., c)``, chunk by chunk: per tap, ``y @ kernels[tap].T`` added into the strided
+    view of a padded buffer that the tap's windows read in the forward direction."""
+    m = y.shape[0]
+    cg, nc = kernels.shape[-2:]
+    ng = nc // groups
+    o = y.shape[1:-1]
+    weights = kernels.astype(compute)
+    padded = geometry.padded_shape
+    per_image = (math.prod(padded) * cg * groups + y[:1].size) * compute.itemsize
+    step = max(1, CHUNK_BYTES // max(per_image, 1))
+    keep = tuple(slice(b, b + n) for (b, _), n in zip(geometry.pad, geometry.in_shape, strict=True))
+    with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
+        for start in range(0, m, step):
+            chunk = y[start : start + step].astype(compute)
+            buffer = np.zeros((chunk.shape[0], *padded, cg * groups), compute)
+            for tap in itertools.product(*map(range, geometry.kernel)):
+                # The samples that this tap of every window reads, forward: a strided view.
+                reads = tuple(
+                    slice(t * dil, t * dil + (n - 1) * s + 1, s)
+                    for t, dil, s, n in zip(tap, geometry.dilation, geometry.stride, o, strict=True)
+                )
+                view = buffer[(slice(None), *reads, slice(None))]
+                for g in range(groups):
+                    # (b, o.., ng) @ (ng, cg) -> (b, o.., cg)
+                    features = weights[tap][:, g * ng : (g + 1) * ng]
+                    products = chunk[..., g * ng : (g + 1) * ng] @ features.T
+                    view[..., g * cg : (g + 1) * cg] += products
+            part = buffer[(slice(None), *keep, slice(None))]
+            if bias is not None:
+                part = part + bias.astype(compute)  # exact: the plan's bound has the bias
+            out[start : start + step] = part
+    return out
