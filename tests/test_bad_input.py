@@ -34,7 +34,7 @@ from stridedconv import kernels
 # --- the functions and a good call of each ----------------------------------------------
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    **{name: getattr(sc, name) for name in sc.__all__ if callable(getattr(sc, name))},
+    **{name: getattr(sc, name) for name in sc.__all__ if inspect.isfunction(getattr(sc, name))},
     **{f"kernels.{name}": getattr(kernels, name) for name in kernels.__all__},
 }
 
@@ -60,6 +60,7 @@ U255_KC = np.full((3, 3, 2, 4), 255, np.uint8)
 GOOD: dict[str, dict[str, Any]] = {
     "conv": {"x": X, "kernels": KC, "bias": BIAS},
     "conv_transpose": {"y": Y, "kernels": KC, "bias": BIAS_T},
+    "conv_vjp": {"dy": Y, "x": X, "kernels": KC},
     "convolve": {"images": RGB, "kernels": K4},
     "convolve_channels": {"images": RGB, "kernel": K3},
     "convolve_grayscale": {"images": GRAY, "kernel": K2},
@@ -739,10 +740,33 @@ def _conv_transpose() -> Iterator[Bad]:
     yield from _dtype(f, "the transposed convolution", {}, [])
 
 
+def _conv_vjp() -> Iterator[Bad]:
+    """conv's rows for the arguments they share (checked by the same `check_conv`), and
+    conv_vjp's own: `dy` and `wrt`."""
+    f = "conv_vjp"
+    shared = set(inspect.signature(sc.conv_vjp).parameters)
+    for row in _conv():
+        if row.argument in shared and set(row.also) <= shared:
+            yield Bad(f, row.argument, row.value, row.error, row.match, row.also, row.bug)
+    yield from _arrays(f, "dy", "", 4)
+    for shape in [(2, 3, 3, 3), (2, 4, 3, 4), (1, 3, 3, 4), (2, 3, 3)]:
+        expected = (
+            rf"^dy must have the shape of conv's result, \(2, 3, 3, 4\) for x of shape "
+            rf"\(2, 5, 5, 2\) and kernels of shape \(3, 3, 2, 4\), got shape "
+            rf"{re.escape(str(shape))}$"
+        )
+        yield Bad(f, "dy", np.zeros(shape), ValueError, expected)
+    for value in [None, 1, {"x"}]:
+        yield Bad(f, "wrt", value, TypeError, r"^wrt must be")
+    for value in [["x", "y"], ("weights",), "input"]:
+        yield Bad(f, "wrt", value, ValueError, r"^wrt must be one of 'x', 'kernels', 'bias'")
+
+
 BAD: list[Bad] = [
     *(row for name in CLASSIC for row in _classic(name)),
     *_conv(),
     *_conv_transpose(),
+    *_conv_vjp(),
     *_pool(),
     *_windows(),
     *_kernels(),
@@ -805,6 +829,8 @@ def test_every_good_call_works(name: str) -> None:
     if name == "release_memory":
         assert isinstance(result, int)
         assert result >= 0
+    elif name == "conv_vjp":
+        assert [grad.shape for grad in result] == [X.shape, KC.shape, (4,)]
     else:
         assert isinstance(result, np.ndarray)
         assert result.shape == RESULT_SHAPES.get(name, result.shape)

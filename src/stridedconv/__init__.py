@@ -16,14 +16,17 @@ from ._classic import (
     convolve_grayscale_valid,
 )
 from ._conv_nd import conv
+from ._gradients import ConvGradients, conv_vjp
 from ._pooling import pool
 from ._staging import release_memory
 from ._transpose import conv_transpose
 from ._windows import windows
 
 __all__ = [
+    "ConvGradients",
     "conv",
     "conv_transpose",
+    "conv_vjp",
     "convolve",
     "convolve_channels",
     "convolve_grayscale",

@@ -68,6 +68,12 @@ def source_indices(geometry: Geometry) -> tuple[Array, ...]:
     return tuple(indices)
 
 
+def padded_sources(n: int, before: int, after: int, mode: str) -> Array:
+    """For each position of an axis of `n` samples padded by (`before`, `after`) in `mode`
+    (reflect, replicate or circular), the input sample it copies."""
+    return np.fromiter((_fold(p - before, n, mode) for p in range(n + before + after)), np.intp)
+
+
 def _fold(where: int, n: int, mode: str) -> int:
     """Input position `where` (outside ``[0, n)``: in the padding) mapped to the sample that
     `mode` copies there, -1 for zeros."""

@@ -18,6 +18,7 @@ import numpy as np
 from ._conv_nd import CONV_PAD_WORDS, check_kernels
 from ._dtypes import check_cast, conv_plan, finish_object, natural_dtype
 from ._engine import CHUNK_BYTES, forced_strategy
+from ._gather import padded_sources
 from ._geometry import Geometry, extent, make_geometry, same_padding
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
@@ -219,6 +220,18 @@ def _forward_geometry(
     return make_geometry(sizes, kernel, stride, pads, dilation=dilation, kernel_name="kernels")
 
 
+def _fold_padding(buffer: Array, geometry: Geometry) -> Array:
+    """A padded chunk's gradient ``(b, P.., c)`` added onto the input samples that the
+    padding mode copied into each padded position: ``(b, n.., c)``."""
+    for axis, (n, (before, after)) in enumerate(zip(geometry.in_shape, geometry.pad, strict=True)):
+        sources = padded_sources(n, before, after, geometry.padding_mode)
+        folded = np.zeros((*buffer.shape[: 1 + axis], n, *buffer.shape[2 + axis :]), buffer.dtype)
+        index: tuple[object, ...] = (slice(None),) * (1 + axis)
+        np.add.at(folded, (*index, sources), buffer)  # type: ignore[arg-type]
+        buffer = folded
+    return buffer
+
+
 def scatter(
     y: Array,
     kernels: Array,
@@ -256,7 +269,10 @@ def scatter(
                     features = weights[tap][:, g * ng : (g + 1) * ng]
                     products = chunk[..., g * ng : (g + 1) * ng] @ features.T
                     view[..., g * cg : (g + 1) * cg] += products
-            part = buffer[(slice(None), *keep, slice(None))]
+            if geometry.padding_mode == "zeros":
+                part = buffer[(slice(None), *keep, slice(None))]
+            else:  # what reached reflected, replicated or wrapped padding goes back home
+                part = _fold_padding(buffer, geometry)
             if bias is not None:
                 part = part + bias.astype(compute)  # exact: the plan's bound has the bias
             out[start : start + step] = part

@@ -1,0 +1,98 @@
+"""`conv_vjp`: exact in integers by linearity, against PyTorch's autograd in float64."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import stridedconv as sc
+from test_conv import TORCH_PAD_MODES, NdCase, nd_cases
+
+INTEGERS = tuple(np.dtype(t) for t in (np.int8, np.uint8, np.int64, np.bool_))
+
+
+def _options(case: NdCase) -> dict[str, Any]:
+    return {
+        "stride": case.stride,
+        "padding": case.padding,
+        "dilation": case.dilation,
+        "groups": case.groups,
+        "padding_mode": case.padding_mode,
+        "data_format": case.data_format,
+    }
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> int:
+    """The exact sum of products, in Python ints (0 for empty arrays)."""
+    return sum(int(p) * int(q) for p, q in zip(a.ravel(), b.ravel(), strict=True))
+
+
+@given(case=nd_cases(dtypes=INTEGERS), data=st.data())
+def test_gradients_are_exact_by_linearity(case: NdCase, data: st.DataObject) -> None:
+    """conv is linear in x (padding modes included) and in the kernels:
+    sum(dy * conv(x, K)) == vdot(x, dx) == vdot(K, dK), exactly in integers."""
+    options = _options(case)
+    forward = sc.conv(case.x_arg, case.kernels, **options)
+    seed = data.draw(st.integers(0, 99), label="seed")
+    dy = np.random.default_rng(seed).integers(-4, 5, forward.shape)
+    grads = sc.conv_vjp(dy, case.x_arg, case.kernels, **options)
+    assert grads.x is not None
+    assert grads.kernels is not None
+    assert grads.bias is not None
+    assert grads.x.shape == case.x_arg.shape
+    assert grads.kernels.shape == case.kernels.shape
+    # Exact: int64, or Python ints where a value does not fit in int64.
+    for grad in grads:
+        assert grad is not None
+        assert grad.dtype == np.int64 or {type(v) for v in grad.flat} <= {int}
+    total = _dot(forward, dy)
+    assert _dot(case.x_arg, grads.x) == total
+    assert _dot(case.kernels, grads.kernels) == total
+    channel = 1 if case.data_format == "channels_first" else -1
+    np.testing.assert_array_equal(
+        grads.bias, np.moveaxis(dy, channel, -1).reshape(-1, dy.shape[channel]).sum(0)
+    )
+
+
+@given(case=nd_cases(dtypes=(np.dtype(np.float64),), min_batch=1, torch_modes=True))
+def test_gradients_match_torch_autograd(case: NdCase) -> None:
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    d = case.d
+    x = torch.tensor(np.moveaxis(case.x, -1, 1).copy(), requires_grad=True)
+    weight = torch.tensor(case.kernels.transpose(d + 1, d, *range(d)).copy(), requires_grad=True)
+    widths = [w for pair in reversed(case.pads) for w in pair]
+    padded = functional.pad(x, widths, mode=TORCH_PAD_MODES[case.padding_mode])
+    conv_nd = {1: functional.conv1d, 2: functional.conv2d, 3: functional.conv3d}[d]
+    out = conv_nd(padded, weight, stride=case.steps(case.stride),
+                  dilation=case.steps(case.dilation), groups=case.groups)  # fmt: skip
+    dy = np.random.default_rng(0).standard_normal(tuple(out.shape))
+    out.backward(torch.from_numpy(dy))
+    dy_given = dy if case.data_format == "channels_first" else np.moveaxis(dy, 1, -1)
+    grads = sc.conv_vjp(dy_given, case.x_arg, case.kernels, **_options(case))
+    expected_x = x.grad.numpy()
+    if case.data_format == "channels_last":
+        expected_x = np.moveaxis(expected_x, 1, -1)
+    np.testing.assert_allclose(grads.x, expected_x, rtol=1e-10, atol=1e-10)
+    expected_k = np.moveaxis(weight.grad.numpy(), (0, 1), (d + 1, d))
+    np.testing.assert_allclose(grads.kernels, expected_k, rtol=1e-10, atol=1e-10)
+
+
+def test_wrt_and_the_shape_of_dy() -> None:
+    x, kernels = np.ones((2, 5, 5, 2)), np.ones((3, 3, 2, 4))
+    dy = np.ones((2, 3, 3, 4))
+    only = sc.conv_vjp(dy, x, kernels, wrt=("kernels",))
+    assert only.x is None
+    assert only.bias is None
+    assert only.kernels is not None
+    bias = sc.conv_vjp(dy, x, kernels, wrt="bias").bias
+    assert bias is not None
+    assert bias.tolist() == [18.0] * 4
+    with pytest.raises(ValueError, match=r"dy must have the shape of conv's result, \(2, 3, 3"):
+        sc.conv_vjp(np.ones((2, 5, 5, 4)), x, kernels)
+    float32 = sc.conv_vjp(dy.astype(np.float32), x.astype(np.float32), kernels.astype(np.float32))
+    assert {None if g is None else g.dtype for g in float32} == {np.dtype(np.float32)}
