@@ -61,6 +61,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "conv": {"x": X, "kernels": KC, "bias": BIAS},
     "conv_transpose": {"y": Y, "kernels": KC, "bias": BIAS_T},
     "conv_vjp": {"dy": Y, "x": X, "kernels": KC},
+    "pool_vjp": {"dy": np.ones((2, 2, 2, 3)), "x": RGB, "kernel_shape": (2, 2)},
     "convolve": {"images": RGB, "kernels": K4},
     "convolve_channels": {"images": RGB, "kernel": K3},
     "convolve_grayscale": {"images": GRAY, "kernel": K2},
@@ -762,11 +763,34 @@ def _conv_vjp() -> Iterator[Bad]:
         yield Bad(f, "wrt", value, ValueError, r"^wrt must be one of 'x', 'kernels', 'bias'")
 
 
+def _pool_vjp() -> Iterator[Bad]:
+    """pool's rows for the arguments they share (checked by the same `check_pool`, which
+    names the batch `x` here), and pool_vjp's own: `dy` and `ties`."""
+    f = "pool_vjp"
+    shared = set(inspect.signature(sc.pool_vjp).parameters)
+    for row in _pool():
+        argument = "x" if row.argument == "images" else row.argument
+        also = {("x" if k == "images" else k): v for k, v in row.also.items()}
+        if argument in shared and set(also) <= shared and row.argument != "stride":
+            match = row.match.replace("images", "x")
+            yield Bad(f, argument, row.value, row.error, match, also, row.bug)
+    yield from (row for row in _ints(f, "stride", 2) if row.value is not None)  # the window
+    yield from _arrays(f, "dy", "", 4)
+    for shape in [(2, 2, 2, 2), (2, 3, 2, 3), (2, 2, 2)]:
+        expected = (
+            r"^dy must have the shape of pool's result, \(2, 2, 2, 3\) for x of shape "
+            rf"\(2, 5, 5, 3\), got shape {re.escape(str(shape))}$"
+        )
+        yield Bad(f, "dy", np.zeros(shape), ValueError, expected)
+    yield from _words(f, "ties", "'first', 'all', 'split'", ["any", "last", ""])
+
+
 BAD: list[Bad] = [
     *(row for name in CLASSIC for row in _classic(name)),
     *_conv(),
     *_conv_transpose(),
     *_conv_vjp(),
+    *_pool_vjp(),
     *_pool(),
     *_windows(),
     *_kernels(),
@@ -829,6 +853,8 @@ def test_every_good_call_works(name: str) -> None:
     if name == "release_memory":
         assert isinstance(result, int)
         assert result >= 0
+    elif name == "pool_vjp":
+        assert result.shape == RGB.shape
     elif name == "conv_vjp":
         assert [grad.shape for grad in result] == [X.shape, KC.shape, (4,)]
     else:

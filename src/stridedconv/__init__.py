@@ -17,6 +17,7 @@ from ._classic import (
 )
 from ._conv_nd import conv
 from ._gradients import ConvGradients, conv_vjp
+from ._pool_gradients import pool_vjp
 from ._pooling import pool
 from ._staging import release_memory
 from ._transpose import conv_transpose
@@ -35,6 +36,7 @@ __all__ = [
     "convolve_grayscale_valid",
     "kernels",
     "pool",
+    "pool_vjp",
     "release_memory",
     "windows",
 ]

@@ -196,15 +196,17 @@ def check_pool(
     ceil_mode: object = False,
     count_include_pad: object = True,
     data_format: object = "channels_last",
+    batch_name: str = "images",
 ) -> PoolProblem:
     """Check the arguments of `pool` once; every front end of pooling goes through here,
-    then hands the `PoolProblem` to `run_pool`. Raises as `pool` documents."""
-    images = as_batch(images, "images")
+    then hands the `PoolProblem` to `run_pool`. Raises as `pool` documents, naming the
+    batch `batch_name`."""
+    images = as_batch(images, batch_name)
     d = _spatial_axes(kernel_shape)
     first = channels_first(data_format, d)
     if images.ndim != d + 2:
         msg = (
-            f"images must be a {d + 2}-D array of shape {batch_layout(d, first)}, "
+            f"{batch_name} must be a {d + 2}-D array of shape {batch_layout(d, first)}, "
             f"got shape {images.shape}"
         )
         if d != 2:
@@ -215,7 +217,10 @@ def check_pool(
     dilations = int_tuple(dilation, "dilation", d, minimum=1)
     how = word(mode, "mode", POOL_MODES)
     if how in ("max", "min") and images.dtype.kind == "c":
-        msg = f"mode={mode!r} needs real images (complex numbers have no order), got {images.dtype}"
+        msg = (
+            f"mode={mode!r} needs real {batch_name} (complex numbers have no order), "
+            f"got {images.dtype}"
+        )
         raise TypeError(msg)
     ceil = check_bool(ceil_mode, "ceil_mode")
     include_pad = check_bool(count_include_pad, "count_include_pad")
@@ -236,10 +241,17 @@ def check_pool(
             ceil_mode_pads(in_shape, window, steps, dilations, pads),
             dilation=dilations,
             kernel_name="kernel_shape",
+            input_name=batch_name,
         )
     else:
         geometry = make_geometry(
-            in_shape, window, steps, spec, dilation=dilations, kernel_name="kernel_shape"
+            in_shape,
+            window,
+            steps,
+            spec,
+            dilation=dilations,
+            kernel_name="kernel_shape",
+            input_name=batch_name,
         )
         pads = geometry.pad
     return PoolProblem(x, geometry, how, pads, include_pad, first)
