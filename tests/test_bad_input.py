@@ -62,6 +62,15 @@ GOOD: dict[str, dict[str, Any]] = {
     "conv_transpose": {"y": Y, "kernels": KC, "bias": BIAS_T},
     "conv_vjp": {"dy": Y, "x": X, "kernels": KC},
     "pool_vjp": {"dy": np.ones((2, 2, 2, 3)), "x": RGB, "kernel_shape": (2, 2)},
+    "conv_forward": {"A_prev": X, "W": KC, "b": BIAS.reshape(1, 1, 1, 4), "activation": np.tanh},
+    "conv_backward": {
+        "dZ": np.ones((2, 5, 5, 4)),
+        "A_prev": X,
+        "W": KC,
+        "b": BIAS.reshape(1, 1, 1, 4),
+    },
+    "pool_forward": {"A_prev": RGB, "kernel_shape": (2, 2)},
+    "pool_backward": {"dA": np.ones((2, 4, 4, 3)), "A_prev": RGB, "kernel_shape": (2, 2)},
     "convolve": {"images": RGB, "kernels": K4},
     "convolve_channels": {"images": RGB, "kernel": K3},
     "convolve_grayscale": {"images": GRAY, "kernel": K2},
@@ -91,6 +100,8 @@ RESULT_SHAPES = {
     "convolve_grayscale_same": (2, 5, 5),
     "convolve_grayscale_valid": (2, 3, 3),
     "pool": (2, 2, 2, 3),
+    "conv_forward": (2, 5, 5, 4),
+    "pool_forward": (2, 4, 4, 3),
 }
 CLASSIC = [name for name in RESULT_SHAPES if name.startswith("convolve")]
 GRAYSCALE = [name for name in CLASSIC if name.startswith("convolve_grayscale")]
@@ -785,12 +796,46 @@ def _pool_vjp() -> Iterator[Bad]:
     yield from _words(f, "ties", "'first', 'all', 'split'", ["any", "last", ""])
 
 
+def _course() -> Iterator[Bad]:
+    """The course's four functions: their own names for the arrays, the checks of conv and
+    pool for the rest."""
+    layer = r"A_prev must be a 4-D array of shape \(m, h_prev, w_prev, c_prev\)"
+    for f in ("conv_forward", "conv_backward"):
+        yield from _arrays(f, "A_prev", layer, 4)
+        yield from _arrays(f, "W", r"W must be a 4-D array of shape \(kh, kw, c_prev, c_new\)", 4)
+        yield Bad(f, "W", np.ones((3, 3, 3, 4)), ValueError, r"^W has 3 channels .* A_prev has")
+        for value in [np.ones(4), np.ones((1, 1, 1, 3)), np.ones((4, 1, 1, 1))]:
+            yield Bad(f, "b", value, ValueError, r"^b must have shape \(1, 1, 1, c_new\)")
+        yield Bad(f, "b", None, TypeError, r"^b must be an array of numbers, got None$")
+        yield from _classic_padding(f)
+        yield from _ints(f, "stride", 2)
+    for value in [None, 1, "relu"]:
+        expected = (
+            rf"^activation must be a callable such as np\.tanh, got {re.escape(repr(value))}$"
+        )
+        yield Bad("conv_forward", "activation", value, TypeError, expected)
+    yield from _arrays("conv_backward", "dZ", "", 4)
+    yield Bad("conv_backward", "dZ", np.ones((2, 3, 3, 4)), ValueError,
+              r"^dZ must have the shape of conv's result, \(2, 5, 5, 4\) for A_prev")  # fmt: skip
+    pooled = r"A_prev must be a 4-D array of shape \(m, h_prev, w_prev, c\)"
+    for f in ("pool_forward", "pool_backward"):
+        yield from _arrays(f, "A_prev", pooled, 4)
+        # Another number of window axes asks for another number of A_prev's axes.
+        yield from (row for row in _ints(f, "kernel_shape", 2) if "values:" not in row.match)
+        yield from (row for row in _ints(f, "stride", 2) if row.value is not None)
+        yield from _words(f, "mode", "'max', 'avg', 'min', 'sum'", ["mean", ""])
+    yield from _arrays("pool_backward", "dA", "", 4)
+    yield Bad("pool_backward", "dA", np.ones((2, 2, 2, 3)), ValueError,
+              r"^dA must have the shape of pool's result, \(2, 4, 4, 3\) for A_prev")  # fmt: skip
+
+
 BAD: list[Bad] = [
     *(row for name in CLASSIC for row in _classic(name)),
     *_conv(),
     *_conv_transpose(),
     *_conv_vjp(),
     *_pool_vjp(),
+    *_course(),
     *_pool(),
     *_windows(),
     *_kernels(),
@@ -853,7 +898,9 @@ def test_every_good_call_works(name: str) -> None:
     if name == "release_memory":
         assert isinstance(result, int)
         assert result >= 0
-    elif name == "pool_vjp":
+    elif name == "conv_backward":
+        assert [grad.shape for grad in result] == [X.shape, KC.shape, (1, 1, 1, 4)]
+    elif name in ("pool_vjp", "pool_backward"):
         assert result.shape == RGB.shape
     elif name == "conv_vjp":
         assert [grad.shape for grad in result] == [X.shape, KC.shape, (4,)]

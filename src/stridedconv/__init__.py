@@ -16,6 +16,7 @@ from ._classic import (
     convolve_grayscale_valid,
 )
 from ._conv_nd import conv
+from ._course import conv_backward, conv_forward, pool_backward, pool_forward
 from ._gradients import ConvGradients, conv_vjp
 from ._pool_gradients import pool_vjp
 from ._pooling import pool
@@ -26,6 +27,8 @@ from ._windows import windows
 __all__ = [
     "ConvGradients",
     "conv",
+    "conv_backward",
+    "conv_forward",
     "conv_transpose",
     "conv_vjp",
     "convolve",
@@ -36,6 +39,8 @@ __all__ = [
     "convolve_grayscale_valid",
     "kernels",
     "pool",
+    "pool_backward",
+    "pool_forward",
     "pool_vjp",
     "release_memory",
     "windows",

@@ -107,13 +107,19 @@ def conv_vjp(
         padding_mode=padding_mode,
         data_format=data_format,
     )
-    asked = _wrt(wrt)
-    gradient = as_numeric_array(dy, "dy")
+    return vjp_of(problem, dy, _wrt(wrt))
+
+
+def vjp_of(problem: ConvProblem, dy: object, asked: set[str], dy_name: str = "dy") -> ConvGradients:
+    """The gradients `asked` of a checked convolution `problem`, for `dy` (called `dy_name`
+    by the caller)."""
+    gradient = as_numeric_array(dy, dy_name)
     if gradient.shape != problem.result_shape:
+        x_shape = np.moveaxis(problem.x, -1, 1).shape if problem.channels_first else problem.x.shape
         msg = (
-            f"dy must have the shape of conv's result, {problem.result_shape} for x of shape "
-            f"{np.shape(x)} and kernels of shape {problem.kernels.shape}, got shape "
-            f"{gradient.shape}"
+            f"{dy_name} must have the shape of conv's result, {problem.result_shape} for "
+            f"{problem.names.x} of shape {x_shape} and {problem.names.kernels} of shape "
+            f"{problem.kernels.shape}, got shape {gradient.shape}"
         )
         raise ValueError(msg)
     if problem.channels_first:

@@ -101,12 +101,20 @@ def pool_vjp(
         data_format=data_format,
         batch_name="x",
     )
-    rule = word(ties, "ties", TIES)
-    gradient = as_numeric_array(dy, "dy")
+    return vjp_of(problem, dy, word(ties, "ties", TIES))
+
+
+def vjp_of(
+    problem: PoolProblem, dy: object, rule: str, dy_name: str = "dy", x_name: str = "x"
+) -> Array:
+    """The input gradient of a checked pooling `problem` for `dy`, ties by `rule`; the
+    caller calls them `dy_name` and `x_name`."""
+    gradient = as_numeric_array(dy, dy_name)
     if gradient.shape != problem.result_shape:
+        x_shape = np.moveaxis(problem.x, -1, 1).shape if problem.channels_first else problem.x.shape
         msg = (
-            f"dy must have the shape of pool's result, {problem.result_shape} for x of shape "
-            f"{np.shape(x)}, got shape {gradient.shape}"
+            f"{dy_name} must have the shape of pool's result, {problem.result_shape} for "
+            f"{x_name} of shape {x_shape}, got shape {gradient.shape}"
         )
         raise ValueError(msg)
     if problem.channels_first:
