@@ -15,12 +15,14 @@ import math
 
 import numpy as np
 
+from ._blas import available as blas_threads_settable
 from ._conv_nd import CONV_PAD_WORDS, check_kernels
 from ._dtypes import check_cast, conv_plan, finish_object, natural_dtype
-from ._engine import CHUNK_BYTES, forced_strategy
+from ._engine import _for_each_chunk, forced_strategy
 from ._gather import padded_sources
 from ._geometry import Geometry, extent, make_geometry, same_padding
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
+from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
 from ._validation import (
     as_numeric_array,
@@ -251,29 +253,33 @@ def scatter(
     weights = kernels.astype(compute)
     padded = geometry.padded_shape
     per_image = (math.prod(padded) * cg * groups + y[:1].size) * compute.itemsize
-    step = max(1, CHUNK_BYTES // max(per_image, 1))
     keep = tuple(slice(b, b + n) for (b, _), n in zip(geometry.pad, geometry.in_shape, strict=True))
+
+    def work(chunk: slice, staging: Staging) -> None:
+        grads = y[chunk].astype(compute)
+        buffer = np.zeros((grads.shape[0], *padded, cg * groups), compute)
+        for tap in itertools.product(*map(range, geometry.kernel)):
+            # The samples that this tap of every window reads, forward: a strided view.
+            reads = tuple(
+                slice(t * dil, t * dil + (n - 1) * s + 1, s)
+                for t, dil, s, n in zip(tap, geometry.dilation, geometry.stride, o, strict=True)
+            )
+            view = buffer[(slice(None), *reads, slice(None))]
+            for g in range(groups):
+                # (b, o.., ng) @ (ng, cg) -> (b, o.., cg)
+                features = weights[tap][:, g * ng : (g + 1) * ng]
+                products = grads[..., g * ng : (g + 1) * ng] @ features.T
+                view[..., g * cg : (g + 1) * cg] += products
+        if geometry.padding_mode == "zeros":
+            part = buffer[(slice(None), *keep, slice(None))]
+        else:  # what reached reflected, replicated or wrapped padding goes back home
+            part = _fold_padding(buffer, geometry)
+        if bias is not None:
+            part = part + bias.astype(compute)  # exact: the plan's bound has the bias
+        out[chunk] = part
+
+    # Chunks write disjoint slices of `out`: on the engine's threads, as `conv`'s are.
     with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
-        for start in range(0, m, step):
-            chunk = y[start : start + step].astype(compute)
-            buffer = np.zeros((chunk.shape[0], *padded, cg * groups), compute)
-            for tap in itertools.product(*map(range, geometry.kernel)):
-                # The samples that this tap of every window reads, forward: a strided view.
-                reads = tuple(
-                    slice(t * dil, t * dil + (n - 1) * s + 1, s)
-                    for t, dil, s, n in zip(tap, geometry.dilation, geometry.stride, o, strict=True)
-                )
-                view = buffer[(slice(None), *reads, slice(None))]
-                for g in range(groups):
-                    # (b, o.., ng) @ (ng, cg) -> (b, o.., cg)
-                    features = weights[tap][:, g * ng : (g + 1) * ng]
-                    products = chunk[..., g * ng : (g + 1) * ng] @ features.T
-                    view[..., g * cg : (g + 1) * cg] += products
-            if geometry.padding_mode == "zeros":
-                part = buffer[(slice(None), *keep, slice(None))]
-            else:  # what reached reflected, replicated or wrapped padding goes back home
-                part = _fold_padding(buffer, geometry)
-            if bias is not None:
-                part = part + bias.astype(compute)  # exact: the plan's bound has the bias
-            out[start : start + step] = part
+        parallel = compute.kind != "O" and blas_threads_settable()
+        _for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel, calls_blas=True)
     return out
