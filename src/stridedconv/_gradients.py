@@ -22,7 +22,7 @@ from ._engine import CHUNK_BYTES, forced_strategy
 from ._staging import Staging
 from ._transpose import scatter
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PaddingMode
-from ._validation import as_numeric_array, word
+from ._validation import as_result_gradient, given_shape, word
 from ._windows import at_tap
 
 #: The arguments a gradient may be asked for.
@@ -113,17 +113,12 @@ def conv_vjp(
 def vjp_of(problem: ConvProblem, dy: object, asked: set[str], dy_name: str = "dy") -> ConvGradients:
     """The gradients `asked` of a checked convolution `problem`, for `dy` (called `dy_name`
     by the caller)."""
-    gradient = as_numeric_array(dy, dy_name)
-    if gradient.shape != problem.result_shape:
-        x_shape = np.moveaxis(problem.x, -1, 1).shape if problem.channels_first else problem.x.shape
-        msg = (
-            f"{dy_name} must have the shape of conv's result, {problem.result_shape} for "
-            f"{problem.names.x} of shape {x_shape} and {problem.names.kernels} of shape "
-            f"{problem.kernels.shape}, got shape {gradient.shape}"
-        )
-        raise ValueError(msg)
-    if problem.channels_first:
-        gradient = np.moveaxis(gradient, 1, -1)
+    names, first = problem.names, problem.channels_first
+    inputs = (
+        f"{names.x} of shape {given_shape(problem.x, first)} and {names.kernels} of shape "
+        f"{problem.kernels.shape}"
+    )
+    gradient = as_result_gradient(dy, dy_name, problem.result_shape, "conv", inputs, first)
     dx = _input_gradient(gradient, problem) if "x" in asked else None
     dk = _kernel_gradient(gradient, problem) if "kernels" in asked else None
     db = _bias_gradient(gradient) if "bias" in asked else None

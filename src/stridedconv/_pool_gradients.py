@@ -27,7 +27,7 @@ from ._pooling import (
 )
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PoolMode
-from ._validation import as_numeric_array, word
+from ._validation import as_result_gradient, given_shape, word
 from ._windows import at_tap, window_view
 
 #: How max and min pooling share a window's gradient among tied extremes: the first in
@@ -109,16 +109,9 @@ def vjp_of(
 ) -> Array:
     """The input gradient of a checked pooling `problem` for `dy`, ties by `rule`; the
     caller calls them `dy_name` and `x_name`."""
-    gradient = as_numeric_array(dy, dy_name)
-    if gradient.shape != problem.result_shape:
-        x_shape = np.moveaxis(problem.x, -1, 1).shape if problem.channels_first else problem.x.shape
-        msg = (
-            f"{dy_name} must have the shape of pool's result, {problem.result_shape} for "
-            f"{x_name} of shape {x_shape}, got shape {gradient.shape}"
-        )
-        raise ValueError(msg)
-    if problem.channels_first:
-        gradient = np.moveaxis(gradient, 1, -1)
+    first = problem.channels_first
+    inputs = f"{x_name} of shape {given_shape(problem.x, first)}"
+    gradient = as_result_gradient(dy, dy_name, problem.result_shape, "pool", inputs, first)
     result = _route(gradient, problem, rule)
     if problem.channels_first:
         return np.ascontiguousarray(np.moveaxis(result, -1, 1))

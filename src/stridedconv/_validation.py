@@ -69,6 +69,32 @@ def as_batch(value: object, name: str) -> Array:
     return as_numeric_array(value, name)
 
 
+def as_result_gradient(
+    value: object, name: str, shape: tuple[int, ...], of: str, inputs: str, channels_first: bool
+) -> Array:
+    """`value`, a gradient with respect to the result `of` an operation, of `shape`, on
+    `inputs` (named with their shapes), as a numeric array with its channels last.
+
+    Raises
+    ------
+    ValueError
+        For another shape, naming both shapes.
+    """
+    gradient = as_numeric_array(value, name)
+    if gradient.shape != shape:
+        msg = (
+            f"{name} must have the shape of {of}'s result, {shape} for {inputs}, got shape "
+            f"{gradient.shape}"
+        )
+        raise ValueError(msg)
+    return np.moveaxis(gradient, 1, -1) if channels_first else gradient
+
+
+def given_shape(x: Array, channels_first: bool) -> tuple[int, ...]:
+    """The shape of a channels-last batch `x` as the caller gave it."""
+    return (x.shape[0], x.shape[-1], *x.shape[1:-1]) if channels_first else x.shape
+
+
 def check_ndim(array: Array, name: str, layout: str) -> None:
     """Check that `array` has as many axes as `layout`, e.g. ``"(m, h, w)"``, names."""
     ndim = layout.count(",") + 1
