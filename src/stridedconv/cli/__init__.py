@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from ._args import KERNEL_NAMES, PROG, ExtraMissing, UsageError, build_parser, kernel_from_spec
 from ._commands import apply_filter, apply_pool, reason, run_demo, run_filter, run_pool
 from ._images import IMAGE_SUFFIXES, read_image, to_uint8
+from ._train import run_train
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -55,6 +56,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": run_demo,
     "filter": run_filter,
     "pool": run_pool,
+    "train": run_train,
 }
 
 

