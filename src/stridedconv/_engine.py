@@ -22,6 +22,7 @@ from contextvars import ContextVar
 
 import numpy as np
 
+from . import _fft
 from ._blas import available as blas_threads_settable
 from ._blas import single_threaded
 from ._contractions import CONTRACTIONS
@@ -33,7 +34,10 @@ from ._separable import rank_one
 from ._staging import Staging
 from ._typing import Array, ArrayLike
 
+#: The direct strategies: every output within the direct error bound of its own window.
 CONV_STRATEGIES = tuple(CONTRACTIONS)
+#: The FFT strategy (`_fft`), whose error bound is relative to a whole tile.
+FFT_STRATEGY = "fft"
 POOL_STRATEGIES = tuple(REDUCTIONS)
 #: Working-set bytes per chunk (measured best on this project's 2-core machines). A chunk
 #: holds at least one image, so the memory beyond the result is a few chunks, whatever the
@@ -60,6 +64,9 @@ CHUNKS_PER_THREAD = 2
 FEW_CHANNELS = 4
 #: Beyond this many input channels, one GEMM per tap (K = c) is long enough for BLAS.
 MANY_CHANNELS = 16
+#: FFTs beat the direct strategies from this many kernel taps per log2 of the FFT's size
+#: (`fft_pays`).
+FFT_TAPS_PER_LOG2 = 2.75
 
 
 def _default_threads() -> int:
@@ -75,7 +82,7 @@ def _default_threads() -> int:
 THREADS = _default_threads()
 
 _KNOWN = {
-    "conv": CONV_STRATEGIES,
+    "conv": (*CONV_STRATEGIES, FFT_STRATEGY),
     "pool": POOL_STRATEGIES,
     "integers": INTEGER_PATHS,
     "threads": None,  # a positive int
@@ -88,10 +95,11 @@ _forced: ContextVar[dict[str, object] | None] = ContextVar("stridedconv_forced",
 def forced(**strategies: object) -> Iterator[None]:
     """Use the named strategies inside a ``with`` block, for tests and benchmarks.
 
-    Keys: ``conv`` (one of `CONV_STRATEGIES`), ``pool`` (one of `POOL_STRATEGIES`),
-    ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact path the bound allows)
-    ``threads`` (a positive int, for the BLAS-free strategies) and ``gather`` (``'always'``
-    or ``'never'``: gather the windows of every problem, or of none; see `_gather`).
+    Keys: ``conv`` (one of `CONV_STRATEGIES`, or `FFT_STRATEGY`), ``pool`` (one of
+    `POOL_STRATEGIES`), ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact
+    path the bound allows), ``threads`` (a positive int, for the BLAS-free strategies) and
+    ``gather`` (``'always'`` or ``'never'``: gather the windows of every problem, or of
+    none; see `_gather`).
     """
     for key, value in strategies.items():
         choices = _KNOWN.get(key, ())
@@ -209,11 +217,13 @@ def conv_strategy(
     groups: int = 1,
     im2col_bytes: int | None = None,
     separable: bool = False,
+    fourier: bool = False,
 ) -> str:
     """The convolution strategy for `channels` in and `features` out per group, computed in
     `dtype`; `im2col_bytes` is the size of the copied windows when
     the batch is one image; `separable` whether the kernels are outer products, one per
-    channel (`_separable`): two passes of ``kh + kw`` taps then beat ``kh * kw``.
+    channel (`_separable`): two passes of ``kh + kw`` taps then beat ``kh * kw``;
+    `fourier` whether FFTs would cost less than the direct strategies (`fft_pays`).
 
     The rules come from `benchmarks/grid.py` (32x32 float32 images, 'same', c x nc x k in
     {1, 3, 16, 64} x {1, 6, 16, 64} x {3, 5}, every strategy forced; AVX-512 Xeon, OpenBLAS
@@ -238,6 +248,8 @@ def conv_strategy(
         return "im2col"  # one copy and one matmul instead of a few calls per tap
     if separable:
         return "separable"
+    if fourier:
+        return FFT_STRATEGY
     if channels == 1 and features == 1:
         return "stripes"
     if groups > 1 or channels > MANY_CHANNELS:
@@ -253,6 +265,28 @@ def conv_strategy(
     if features == 1 and channels > FEW_CHANNELS:
         return "taps"
     return "planes"
+
+
+def fft_pays(geometry: Geometry, channels: int, features: int) -> bool:
+    """Whether FFTs of tiles (`_fft`) cost less than a direct strategy, for one input channel
+    and one output per group (grayscale filtering, depthwise layers) and stride 1: when the
+    taps outnumber `FFT_TAPS_PER_LOG2` times ``log2(N)``, N the samples of one FFT, times
+    the samples transformed per output (tiles overlap and round up to a fast length).
+
+    Measured with random float32 kernels, 'same', FFT time over `stripes` time at 5x5 /
+    7x7 / 9x9 / 11x11 (ratio of taps to ``log2(N) * overhead`` in brackets): 4000x28x28
+    0.78 (1.9) / 0.50 (2.9) / 0.34 / 0.30; 500x64x64 1.10 (1.6) / 0.93 (3.1) / 0.46 / 0.38;
+    64x256x256 1.47 (1.4) / 0.85 (2.7) / 0.72 / 0.46; 4x1024x1024 1.95 (1.3) / 1.24 (2.6) /
+    0.79 (4.3) / 0.50.
+    """
+    if channels != 1 or features != 1 or any(s != 1 for s in geometry.stride):
+        return False
+    tiles = _fft.tiling(geometry)
+    samples = math.prod(length for _, length, _ in tiles)
+    overhead = math.prod(length * count for _, length, count in tiles) / max(
+        math.prod(geometry.out_shape), 1
+    )
+    return math.prod(geometry.kernel) >= FFT_TAPS_PER_LOG2 * math.log2(samples) * overhead
 
 
 def _calls_blas(strategy: str, channels: int) -> bool:
@@ -274,6 +308,8 @@ def _conv_bytes_per_image(
 ) -> int:
     """Bytes of the working set of one image of `channels` under `strategy`."""
     c, (cg, nc) = channels, kernels.shape[-2:]
+    if strategy == FFT_STRATEGY:
+        return _fft.bytes_per_image(staging.geometry, c, nc, itemsize)
     ng = nc // groups
     pixels = math.prod(staging.sizes)
     taps = math.prod(kernels.shape[:-2])
@@ -371,6 +407,12 @@ def correlate(
         and kernels.shape[-2:] == (1, groups)
         and rank_one(weights) is not None
     )
+    # FFTs for large kernels, on real floats only (see `_fft`; measured: `fft_pays`).
+    fourier = (
+        not one_copy
+        and _fft.applies(plan.compute, out.dtype)
+        and fft_pays(geometry, cg, nc // groups)
+    )
     strategy = conv_strategy(
         cg,
         nc // groups,
@@ -378,8 +420,9 @@ def correlate(
         groups=groups,
         im2col_bytes=im2col_bytes,
         separable=separable,
+        fourier=fourier,
     )
-    contract = CONTRACTIONS[strategy]
+    contract = _fft.fft if strategy == FFT_STRATEGY else CONTRACTIONS[strategy]
     staging = Staging(geometry)
     per_image = (
         _conv_bytes_per_image(
