@@ -12,11 +12,16 @@ Run from the repository root, in an environment with ``pip install '.[bench]'``:
     python benchmarks/compare.py --pairs 3 --only gray_valid bank
     python benchmarks/compare.py --only nd           # the N-d conv cases (conv1d, grouped ...)
     python benchmarks/compare.py --only pool         # pool with padding, ceil_mode, 3-D ...
+    python benchmarks/compare.py --only grad         # gradients and a LeNet-5 training step
+    python benchmarks/compare.py --only "grad kernel" "grad lenet5"
 
 A word of ``--only`` that names a row, whole or without its group (``nd dilated`` or
 ``dilated``), selects that row alone: ``max_2x2`` is the seed workload, not also
 ``pool max_2x2x2_3d``. Any other word selects every row whose name contains it (``gray``,
-``nd``, ``pool``).
+``nd``, ``pool``), but the gradient rows (``grad input cnn 32x56x56x64-64``, ``grad lenet5
+step 256`` ...) only to a word with a part ``grad``, which selects every gradient row whose
+name contains each of its parts (``grad``, ``"grad kernel"``, ``"grad cnn"``): ``pool`` and
+``cnn`` keep selecting the forward rows alone.
 """
 
 from __future__ import annotations
@@ -37,14 +42,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from benchmarks.workloads import (
     CNN,
+    GRADS,
     LATENCY,
+    LENET_STEP,
     ND,
     POOLS,
     SCALING,
     SEED,
-    ConvWorkload,
-    PoolWorkload,
-    Workload,
+    AnyWorkload,
     output_bytes,
     prepare,
 )
@@ -70,8 +75,8 @@ def _worker(library: str, row: str, calls: int) -> None:
     """Print the best time of `calls` calls (and the peak memory of one) as JSON."""
     name, dtype = row.rsplit(":", 1)
     workload = dict((n, w) for n, w, _, _ in cases(None))[name]
-    images, kernel = workload.inputs(dtype)
-    run = prepare(library, workload, images, kernel)
+    arrays = workload.inputs(dtype)
+    run = prepare(library, workload, *arrays)
     # Peak of the first call: later calls reuse the scratch arrays each thread keeps.
     peak = _peak_beyond_output(run) if library == "stridedconv" else 0.0
     run()  # warm up: imports, thread pools, page faults
@@ -88,7 +93,7 @@ def _run(library: str, name: str, dtype: str, calls: int) -> dict[str, float]:
 
 def measure(
     name: str,
-    workload: Workload | ConvWorkload | PoolWorkload,
+    workload: AnyWorkload,
     dtype: str,
     pairs: int,
     calls: int,
@@ -109,13 +114,16 @@ def measure(
     }
 
 
-Row = tuple[str, Workload | ConvWorkload | PoolWorkload, str, int]
+Row = tuple[str, AnyWorkload, str, int]
 
 
 def _picks(word: str, name: str, names: set[str]) -> bool:
     """Whether `word` selects the row `name`: by name when it names a row (see above)."""
     if word in names:
         return word in (name, name.split(" ", 1)[-1])
+    if name.startswith("grad "):
+        parts = word.split()
+        return "grad" in parts and all(part in name for part in parts)
     return word in name
 
 
@@ -132,6 +140,8 @@ def cases(only: list[str] | None) -> list[Row]:
     rows += [(f"pool {name}", workload, "float32", 1) for name, workload in POOLS.items()]
     rows += [("latency 1x28x28", LATENCY, "float32", 300)]
     rows += [(f"scaling m={m}", workload, "float32", 1) for m, workload in SCALING.items()]
+    rows += [(f"grad {name}", workload, "float32", 1) for name, workload in GRADS.items()]
+    rows += [(f"grad lenet5 step {LENET_STEP.shape[0]}", LENET_STEP, "float32", 1)]
     if only:
         names = {row[0] for row in rows} | {row[0].split(" ", 1)[-1] for row in rows}
         rows = [row for row in rows if any(_picks(word, row[0], names) for word in only)]

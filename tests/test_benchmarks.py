@@ -1,6 +1,8 @@
 """The benchmark suite computes what it claims: every peer agrees with stridedconv.
 
-Run on small batches; PyTorch and SciPy rows are skipped when they are not installed.
+Run on small batches; PyTorch and SciPy rows are skipped when they are not installed. The
+gradient rows compare PyTorch's backward with stridedconv's gradients, the LeNet-5 step every
+parameter's gradient.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
 from benchmarks.workloads import (
     CNN,
+    GRADS,
+    LENET_STEP,
     LIBRARIES,
     ND,
     POOLS,
     SEED,
     ConvWorkload,
+    GradWorkload,
     PoolWorkload,
     filter_workload,
+    lenet_torch_layout,
     prepare,
     prepare_filter,
 )
@@ -137,6 +143,66 @@ def test_pool_rows_are_selected_by_name() -> None:
     assert pools == {f"pool {name}" for name in POOLS}
     assert {name for name, *_ in compare.cases(["max_2x2"])} == {"max_2x2"}
     assert {name for name, *_ in compare.cases(["max_2x2x2_3d"])} == {"pool max_2x2x2_3d"}
+
+
+GRAD_CASES = [(name, spec.with_batch(2)) for name, spec in GRADS.items()]
+
+
+@pytest.mark.parametrize("library", [lib for lib in LIBRARIES if lib != "stridedconv"])
+@pytest.mark.parametrize(("name", "workload"), GRAD_CASES, ids=[name for name, _ in GRAD_CASES])
+def test_grad_peers_agree(library: str, name: str, workload: GradWorkload) -> None:
+    """Each peer's gradient is stridedconv's, in float32 (the benchmarks' dtype); a peer that
+    does not compute one says so."""
+    if not _available(library):
+        pytest.skip(f"{library} is not installed")
+    x, kernels, dy = workload.inputs("float32")
+    expected = prepare("stridedconv", workload, x, kernels, dy)()
+    assert expected.shape == (kernels.shape if workload.kind == "kernel" else x.shape)
+    if library == "scipy" or (library == "naive" and workload.kind != "kernel"):
+        with pytest.raises(NotImplementedError):
+            prepare(library, workload, x, kernels, dy)
+        return
+    result = np.asarray(prepare(library, workload, x, kernels, dy)())
+    if library == "torch" and workload.kind == "kernel":  # (nc, c, kh, kw) -> (kh, kw, c, nc)
+        result = result.transpose(2, 3, 1, 0)
+    elif library == "torch":  # (m, c, h, w) -> (m, h, w, c)
+        result = np.moveaxis(result, 1, -1)
+    # float32 sums of up to 2 * 112 * 112 products, in different orders
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_lenet_step_peers_agree() -> None:
+    """PyTorch's LeNet-5, given stridedconv's parameters, has stridedconv's gradients."""
+    if not _available("torch"):
+        pytest.skip("torch is not installed")
+    step = LENET_STEP.with_batch(4)
+    images, labels = step.inputs("float32")
+    expected = prepare("stridedconv", step, images, labels)()
+    result = prepare("torch", step, images, labels)()
+    assert set(result) == set(expected) == {f"{k}{n}" for n in range(1, 6) for k in "Wb"}
+    for name, gradient in expected.items():
+        ours = lenet_torch_layout(name, gradient)
+        np.testing.assert_allclose(
+            result[name].numpy(), ours, rtol=1e-4, atol=1e-4 * np.abs(ours).max(), err_msg=name
+        )
+    for library in ("scipy", "naive"):
+        with pytest.raises(NotImplementedError):
+            prepare(library, step, images, labels)
+
+
+def test_grad_rows_are_selected_by_name() -> None:
+    """`--only grad` selects every gradient row and no other; the other groups' words
+    (`pool`, `cnn`) select their own rows alone; a word with `grad` selects by its parts."""
+    import compare
+
+    grads = {name for name, *_ in compare.cases(["grad"])}
+    assert grads == {f"grad {name}" for name in GRADS} | {"grad lenet5 step 256"}
+    assert {name for name, *_ in compare.cases(["cnn"])} == {f"cnn {name}" for name in CNN}
+    kernels = {name for name, *_ in compare.cases(["grad kernel cnn"])}
+    assert kernels == {f"grad kernel cnn {name}" for name in list(CNN)[:3]}
+    assert {name for name, *_ in compare.cases(["input gray 20000x28x28"])} == {
+        "grad input gray 20000x28x28"
+    }
 
 
 @pytest.mark.parametrize(("library", "module"), [("opencv", "cv2"), ("fft", "scipy")])

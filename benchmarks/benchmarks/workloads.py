@@ -6,7 +6,11 @@ computation itself (tensor views, thread settings) done beforehand. A library th
 installed, or cannot compute a workload, raises `NotImplementedError`, which asv reports as
 a skipped benchmark. A `ConvWorkload` is one call of the N-d `conv` (1-D, 3-D, dilated,
 depthwise, grouped), a `PoolWorkload` one call of `pool` with PyTorch's options (padding,
-dilation, ceil_mode, count_include_pad); `prepare` takes any of the three kinds.
+dilation, ceil_mode, count_include_pad). A `GradWorkload` is one gradient (issue 9): of a
+convolution with respect to its input or its kernels, a transposed convolution, or the
+backward pass of max or average pooling; a `LenetStep` one training step of LeNet-5, forward
+and backward of every layer. `prepare` takes any of these kinds, with the arrays their
+`inputs` give: images and kernel, then `dy` for a gradient; images and labels for a step.
 """
 
 from __future__ import annotations
@@ -217,6 +221,119 @@ POOLS: dict[str, PoolWorkload] = {
 }
 
 
+GradKind = Literal["input", "kernel", "transpose", "pool_max", "pool_avg"]
+
+
+@dataclass(frozen=True, eq=False)
+class GradWorkload:
+    """One gradient of a 2-D convolution or pooling, in a float dtype.
+
+    `kind` is 'input' (``conv_vjp(..., wrt=('x',)).x``), 'kernel' (``conv_vjp(...,
+    wrt=('kernels',)).kernels``), 'transpose' (``conv_transpose(dy, kernels, ...)``: the input
+    gradient of a zero-padded convolution, through the public entry point), 'pool_max' or
+    'pool_avg' (``pool_vjp``, ties 'first': PyTorch's rule). `shape` is x's, channels last:
+    ``(m, h, w, c)``; `kernel` is the kernels' shape ``(kh, kw, c, nc)`` for a convolution,
+    the window ``(kh, kw)`` for pooling, whose `padding` is then an int (PyTorch's).
+    """
+
+    kind: GradKind
+    shape: tuple[int, ...]
+    kernel: tuple[int, ...]
+    padding: Literal["valid", "same"] | int = "valid"
+    stride: int = 1
+
+    def forward(self) -> ConvWorkload | PoolWorkload:
+        """The forward computation whose gradient this is."""
+        if self.kind in ("pool_max", "pool_avg"):
+            assert isinstance(self.padding, int)
+            mode: Literal["max", "avg"] = "max" if self.kind == "pool_max" else "avg"
+            return PoolWorkload(self.shape, self.kernel, self.stride, mode, self.padding)
+        return ConvWorkload(self.shape, self.kernel, self.padding, self.stride)
+
+    def with_batch(self, m: int) -> GradWorkload:
+        """The same workload on `m` samples."""
+        return replace(self, shape=(m, *self.shape[1:]))
+
+    def inputs(self, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The forward workload's seeded `x` and kernels (an empty array for pooling), and a
+        seeded standard normal `dy` of the forward result's shape (the library's, on one
+        sample)."""
+        forward = self.forward()
+        x, kernels = forward.inputs(dtype, seed)
+        one = prepare("stridedconv", forward, x[:1], kernels)()
+        rng = np.random.default_rng([seed, 1])
+        dy = rng.standard_normal((self.shape[0], *one.shape[1:]), dtype=np.dtype(dtype))
+        return x, kernels, dy
+
+
+def _conv_grads(
+    group: str, shape: tuple[int, ...], kernel: tuple[int, ...], padding: Any
+) -> dict[str, GradWorkload]:
+    """The input, kernel and transposed-convolution rows of one convolution."""
+    kinds: tuple[GradKind, ...] = ("input", "kernel", "transpose")
+    return {f"{kind} {group}": GradWorkload(kind, shape, kernel, padding) for kind in kinds}
+
+
+#: Gradients, float32, beside PyTorch's backward kernels. The seed workloads' convolutions as
+#: 2-D convs of channels-last images, on fewer images than the seed's (20000 grayscale, not
+#: 50000; 4000 colour, not 10000) so that the input gradient and the transposed convolution
+#: take a few hundred milliseconds of stridedconv on two cores; the CNN layers at `CNN`'s
+#: batches, 3x3 'same'; pooling on the seed's colour batch and the ResNet stem of `POOLS`.
+GRADS: dict[str, GradWorkload] = {
+    **_conv_grads("gray 20000x28x28", (20000, 28, 28, 1), (3, 3, 1, 1), "valid"),
+    **_conv_grads("channels 4000x32x32x3", (4000, 32, 32, 3), (3, 3, 3, 1), "valid"),
+    **_conv_grads("bank 4000x32x32x3-3", (4000, 32, 32, 3), (3, 3, 3, 3), "valid"),
+    **{
+        name: grad
+        for layer in ("32x56x56x64-64", "16x112x112x32-32", "8x14x14x256-256")
+        for name, grad in _conv_grads(
+            f"cnn {layer}", CNN[layer].shape, CNN[layer].kernel, "same"
+        ).items()
+    },
+    "pool_max 10000x32x32x3 2x2s2": GradWorkload("pool_max", (10000, 32, 32, 3), (2, 2), 0, 2),
+    "pool_avg 10000x32x32x3 2x2s2": GradWorkload("pool_avg", (10000, 32, 32, 3), (2, 2), 0, 2),
+    "pool_max 16x112x112x64 3x3s2p1": GradWorkload("pool_max", (16, 112, 112, 64), (3, 3), 1, 2),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class LenetStep:
+    """One training step of LeNet-5 (`stridedconv.lenet`): forward and backward of every
+    layer, on random images ``shape = (m, 28, 28)`` (float32) and labels, with the
+    parameters of ``LeNet5(seed)``. Forward and backward only, no optimizer step on either
+    side: Adam's elementwise updates of 61,706 parameters are no gradient computation."""
+
+    shape: tuple[int, ...] = (256, 28, 28)
+    seed: int = 0
+
+    def with_batch(self, m: int) -> LenetStep:
+        """The same step on `m` images."""
+        return replace(self, shape=(m, *self.shape[1:]))
+
+    def inputs(self, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Seeded standard normal images (the scale `train` expects) and labels 0-9."""
+        rng = np.random.default_rng(seed)
+        images = rng.standard_normal(self.shape, dtype=np.dtype(dtype))
+        return images, rng.integers(0, 10, self.shape[0])
+
+
+LENET_STEP = LenetStep((256, 28, 28))
+
+
+def lenet_torch_layout(name: str, value: np.ndarray) -> np.ndarray:
+    """A parameter (or its gradient) of `stridedconv.lenet.LeNet5` in the layout of the same
+    layer in PyTorch: convolution weights ``(kh, kw, c, nc) -> (nc, c, kh, kw)``, dense
+    weights transposed, biases flat; the first dense layer's inputs reordered from the
+    ``(h, w, c)`` of a channels-last flatten to PyTorch's ``(c, h, w)``."""
+    if name in ("W1", "W2"):
+        return value.transpose(3, 2, 0, 1)
+    if name == "W3":
+        return value.reshape(5, 5, 16, -1).transpose(3, 2, 0, 1).reshape(-1, 400)
+    if name.startswith("W"):
+        return value.T
+    return value.reshape(-1)
+
+
 def pads(workload: Workload) -> tuple[tuple[int, int], tuple[int, int]]:
     """(before, after) zero padding of each axis, from stridedconv's own geometry."""
     spatial = workload.shape[1:3]
@@ -226,13 +343,28 @@ def pads(workload: Workload) -> tuple[tuple[int, int], tuple[int, int]]:
     return (top, bottom), (left, right)
 
 
-def prepare(
-    library: str,
-    workload: Workload | ConvWorkload | PoolWorkload,
-    images: np.ndarray,
-    kernel: np.ndarray,
-) -> Callable[[], Any]:
-    """A zero-argument callable computing `workload` with `library`."""
+AnyWorkload = Workload | ConvWorkload | PoolWorkload | GradWorkload | LenetStep
+
+
+def prepare(library: str, workload: AnyWorkload, *arrays: np.ndarray) -> Callable[[], Any]:
+    """A zero-argument callable computing `workload` with `library` on `arrays`, what
+    ``workload.inputs(dtype)`` gives: images and kernel, then `dy` for a gradient; images and
+    labels for a LeNet-5 step."""
+    if isinstance(workload, GradWorkload):
+        return {
+            "stridedconv": _stridedconv_grad,
+            "torch": _torch_grad,
+            "scipy": _scipy_grad,
+            "naive": _naive_grad,
+        }[library](workload, *arrays)
+    if isinstance(workload, LenetStep):
+        return {
+            "stridedconv": _stridedconv_lenet,
+            "torch": _torch_lenet,
+            "scipy": _no_lenet,
+            "naive": _no_lenet,
+        }[library](workload, *arrays)
+    images, kernel = arrays
     if isinstance(workload, PoolWorkload):
         return {
             "stridedconv": _stridedconv_pool,
@@ -529,8 +661,147 @@ def _naive_pool(w: PoolWorkload, x: np.ndarray, _: np.ndarray) -> Callable[[], A
     return run
 
 
+# --- gradients and the LeNet-5 step --------------------------------------------------------
+
+
+def _stridedconv_grad(
+    w: GradWorkload, x: np.ndarray, kernels: np.ndarray, dy: np.ndarray
+) -> Callable[[], Any]:
+    if w.kind in ("pool_max", "pool_avg"):
+        pool = w.forward()
+        assert isinstance(pool, PoolWorkload)
+        return lambda: sc.pool_vjp(
+            dy, x, pool.kernel, pool.stride, pool.mode, padding=pool.padding, ties="first"
+        )
+    if w.kind == "transpose":
+        return lambda: sc.conv_transpose(dy, kernels, stride=w.stride, padding=w.padding)
+    if w.kind == "input":
+        return lambda: sc.conv_vjp(dy, x, kernels, stride=w.stride, padding=w.padding, wrt=("x",)).x
+    return lambda: (
+        sc.conv_vjp(dy, x, kernels, stride=w.stride, padding=w.padding, wrt=("kernels",)).kernels
+    )
+
+
+def _torch_grad(
+    w: GradWorkload, x: np.ndarray, kernels: np.ndarray, dy: np.ndarray
+) -> Callable[[], Any]:
+    """PyTorch's backward kernels, the ones autograd calls, on channels-last tensors: only
+    the backward is timed (stridedconv's gradients need no forward pass either)."""
+    F = _torch_functional()
+    import torch
+
+    aten = torch.ops.aten
+    inputs, grads = _channels_first(x), _channels_first(dy)
+    forward = w.forward()
+    if isinstance(forward, PoolWorkload):
+        size, stride = list(forward.kernel), [forward.stride] * 2
+        padding = [forward.padding] * 2
+        if w.kind == "pool_max":
+            # PyTorch's backward reuses the argmax its forward pass saved (computed here,
+            # untimed); stridedconv's pool_vjp finds the maxima again from x.
+            _, indices = F.max_pool2d(inputs, size, stride, padding, return_indices=True)
+            return lambda: aten.max_pool2d_with_indices_backward(
+                grads, inputs, size, stride, padding, [1, 1], False, indices
+            )
+        return lambda: aten.avg_pool2d_backward(
+            grads, inputs, size, stride, padding, False, True, None
+        )
+    # (kh, kw, c, nc) -> (nc, c, kh, kw) in channels-last memory: a channels-last model's
+    # weight, as `model.to(memory_format=torch.channels_last)` leaves it.
+    k = torch.from_numpy(kernels).permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)
+    sides = forward.pads()
+    if any(before != after for before, after in sides) or w.stride != 1:
+        raise NotImplementedError("the PyTorch peer takes symmetric padding and stride 1")
+    padding, stride = [before for before, _ in sides], [w.stride] * 2
+    if w.kind == "transpose":
+        return lambda: F.conv_transpose2d(grads, k, stride=stride, padding=padding)
+    # What autograd runs for conv2d's backward when only x (or only the weight) requires
+    # grad: the output mask asks for that gradient alone.
+    mask, index = ([True, False, False], 0) if w.kind == "input" else ([False, True, False], 1)
+    return lambda: aten.convolution_backward(
+        grads, inputs, k, None, stride, padding, [1, 1], False, [0, 0], 1, mask
+    )[index]
+
+
+def _scipy_grad(
+    w: GradWorkload, x: np.ndarray, kernels: np.ndarray, dy: np.ndarray
+) -> Callable[[], Any]:
+    raise NotImplementedError("SciPy has no gradients of convolutions or pooling")
+
+
+def _naive_grad(
+    w: GradWorkload, x: np.ndarray, kernels: np.ndarray, dy: np.ndarray
+) -> Callable[[], Any]:
+    if w.kind != "kernel":
+        raise NotImplementedError("the naive peer computes the kernel gradient only")
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    forward = w.forward()
+    assert isinstance(forward, ConvWorkload)
+    s = w.stride
+
+    def run() -> Any:
+        padded = np.pad(x, [(0, 0), *forward.pads(), (0, 0)])
+        view = sliding_window_view(padded, kernels.shape[:2], axis=(1, 2))[:, ::s, ::s]
+        return np.einsum("mhwcij,mhwn->ijcn", view, dy)
+
+    return run
+
+
+def _stridedconv_lenet(w: LenetStep, images: np.ndarray, labels: np.ndarray) -> Callable[[], Any]:
+    from stridedconv.lenet import LeNet5
+
+    net = LeNet5(seed=w.seed)
+
+    def run() -> Any:
+        probabilities, cache = net.forward(images)
+        return net.gradients(probabilities, cache, labels)
+
+    return run
+
+
+def _torch_lenet(w: LenetStep, images: np.ndarray, labels: np.ndarray) -> Callable[[], Any]:
+    """The same network in PyTorch with `LeNet5(seed)`'s parameters, channels-last memory:
+    forward, cross-entropy and ``loss.backward()``. Gives the gradients by stridedconv's
+    names, in PyTorch's layouts (`lenet_torch_layout`)."""
+    F = _torch_functional()
+    import torch
+    from torch import nn
+
+    from stridedconv.lenet import LeNet5
+
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )  # fmt: skip
+    params = LeNet5(seed=w.seed).params
+    names = [f"{kind}{layer}" for layer in range(1, 6) for kind in "Wb"]
+    with torch.no_grad():
+        for name, parameter in zip(names, net.parameters(), strict=True):
+            parameter.copy_(torch.from_numpy(lenet_torch_layout(name, params[name]).copy()))
+    net = net.to(memory_format=torch.channels_last)
+    x = torch.from_numpy(images)[:, None]  # one channel: channels first and last alike
+    y = torch.from_numpy(labels)
+
+    def run() -> Any:
+        net.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        return {name: p.grad for name, p in zip(names, net.parameters(), strict=True)}
+
+    return run
+
+
+def _no_lenet(w: LenetStep, images: np.ndarray, labels: np.ndarray) -> Callable[[], Any]:
+    raise NotImplementedError("only stridedconv and PyTorch train LeNet-5")
+
+
 def output_bytes(result: Any) -> int:
-    """Bytes of a result, NumPy array or tensor."""
+    """Bytes of a result, NumPy array or tensor, or a dict of them."""
+    if isinstance(result, dict):
+        return sum(output_bytes(value) for value in result.values())
     return (
         int(math.prod(result.shape) * result.element_size())
         if hasattr(result, "element_size")
