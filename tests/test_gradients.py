@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import stridedconv as sc
+from checks import forcing
 from test_conv import TORCH_PAD_MODES, NdCase, nd_cases
 
 INTEGERS = tuple(np.dtype(t) for t in (np.int8, np.uint8, np.int64, np.bool_))
@@ -39,7 +40,14 @@ def test_gradients_are_exact_by_linearity(case: NdCase, data: st.DataObject) -> 
     forward = sc.conv(case.x_arg, case.kernels, **options)
     seed = data.draw(st.integers(0, 99), label="seed")
     dy = np.random.default_rng(seed).integers(-4, 5, forward.shape)
-    grads = sc.conv_vjp(dy, case.x_arg, case.kernels, **options)
+    # The input gradient by correlation (stride 1) or by the per-tap scatter; the kernel
+    # gradient on staged or on gathered windows; a wider exact path: the same values.
+    adjoint = data.draw(st.sampled_from((None, "scatter")), label="adjoint")
+    gather = data.draw(st.sampled_from((None, "always")), label="gather")
+    integers = data.draw(st.sampled_from((None, "int64", "object")), label="integers")
+    path = data.draw(st.sampled_from((None, "dots", "im2col", "taps")), label="kernel path")
+    with forcing(adjoint=adjoint, gather=gather, integers=integers, kernel_gradient=path):
+        grads = sc.conv_vjp(dy, case.x_arg, case.kernels, **options)
     assert grads.x is not None
     assert grads.kernels is not None
     assert grads.bias is not None
@@ -58,8 +66,14 @@ def test_gradients_are_exact_by_linearity(case: NdCase, data: st.DataObject) -> 
     )
 
 
-@given(case=nd_cases(dtypes=(np.dtype(np.float64),), min_batch=1, torch_modes=True))
-def test_gradients_match_torch_autograd(case: NdCase) -> None:
+@given(
+    case=nd_cases(dtypes=(np.dtype(np.float64),), min_batch=1, torch_modes=True),
+    adjoint=st.sampled_from((None, "scatter")),
+    path=st.sampled_from((None, "dots", "im2col", "taps")),
+)
+def test_gradients_match_torch_autograd(
+    case: NdCase, adjoint: str | None, path: str | None
+) -> None:
     torch = pytest.importorskip("torch")
     functional = torch.nn.functional
     d = case.d
@@ -73,7 +87,8 @@ def test_gradients_match_torch_autograd(case: NdCase) -> None:
     dy = np.random.default_rng(0).standard_normal(tuple(out.shape))
     out.backward(torch.from_numpy(dy))
     dy_given = dy if case.data_format == "channels_first" else np.moveaxis(dy, 1, -1)
-    grads = sc.conv_vjp(dy_given, case.x_arg, case.kernels, **_options(case))
+    with forcing(adjoint=adjoint, kernel_gradient=path):
+        grads = sc.conv_vjp(dy_given, case.x_arg, case.kernels, **_options(case))
     expected_x = x.grad.numpy()
     if case.data_format == "channels_last":
         expected_x = np.moveaxis(expected_x, 1, -1)
@@ -96,3 +111,25 @@ def test_wrt_and_the_shape_of_dy() -> None:
         sc.conv_vjp(np.ones((2, 5, 5, 4)), x, kernels)
     float32 = sc.conv_vjp(dy.astype(np.float32), x.astype(np.float32), kernels.astype(np.float32))
     assert {None if g is None else g.dtype for g in float32} == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize("path", ["dots", "im2col", "taps"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_a_nan_or_inf_reaches_only_the_taps_that_read_it(path: str, value: float) -> None:
+    """A sample read by a tap of no window (the last column, for tap 0 of 'valid' 3x3
+    windows) must not reach that tap's gradient, although the merged windows of a chunk
+    read it there in windows that straddle two rows."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 6, 6, 1))
+    x[0, 2, 5, 0] = value
+    kernels = rng.standard_normal((3, 3, 1, 2))
+    dy = rng.standard_normal((2, 4, 4, 2))
+    with forcing(kernel_gradient=path):
+        grads = sc.conv_vjp(dy, x, kernels, wrt="kernels").kernels
+    assert grads is not None
+    view = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))
+    expected = np.einsum("mpqcab,mpqf->abcf", view, dy)
+    np.testing.assert_array_equal(np.isfinite(grads), np.isfinite(expected))
+    assert np.isfinite(grads[:, 0]).all()  # column 5 is read by taps of column 2 only
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(grads[finite], expected[finite], rtol=1e-12)

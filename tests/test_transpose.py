@@ -85,8 +85,10 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
 def test_the_adjoint_identity_holds_exactly(case: dict[str, Any], data: st.DataObject) -> None:
     y, kernels = case.pop("y"), case.pop("kernels")
     strategy = data.draw(st.sampled_from((None, "taps", "im2col", "einsum")), label="strategy")
+    adjoint = data.draw(st.sampled_from((None, "scatter")), label="adjoint")
     try:
-        result = sc.conv_transpose(y, kernels, **case)
+        with forcing(conv=strategy, adjoint=adjoint):
+            result = sc.conv_transpose(y, kernels, **case)
     except ValueError as error:  # 'full' padding wider than every input size allows
         if "leaves no sample of the result" not in str(error):
             raise

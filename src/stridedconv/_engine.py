@@ -87,6 +87,8 @@ _KNOWN = {
     "integers": INTEGER_PATHS,
     "threads": None,  # a positive int
     "gather": ("always", "never"),
+    "adjoint": ("correlate", "scatter"),
+    "kernel_gradient": ("dots", "im2col", "taps"),
 }
 _forced: ContextVar[dict[str, object] | None] = ContextVar("stridedconv_forced", default=None)
 
@@ -99,7 +101,9 @@ def forced(**strategies: object) -> Iterator[None]:
     `POOL_STRATEGIES`), ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact
     path the bound allows), ``threads`` (a positive int, for the BLAS-free strategies) and
     ``gather`` (``'always'`` or ``'never'``: gather the windows of every problem, or of
-    none; see `_gather`).
+    none; see `_gather`) and ``adjoint`` (``'correlate'`` or ``'scatter'``: how
+    `_transpose.scatter` computes the adjoint of a convolution of stride 1) and
+    ``kernel_gradient`` (``'dots'``, ``'im2col'`` or ``'taps'``; see `_gradients`).
     """
     for key, value in strategies.items():
         choices = _KNOWN.get(key, ())

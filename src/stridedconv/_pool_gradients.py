@@ -16,8 +16,8 @@ import math
 import numpy as np
 
 from ._dtypes import INT64_LIMIT, Plan
-from ._engine import CHUNK_BYTES
-from ._geometry import Geometry
+from ._engine import _for_each_chunk
+from ._geometry import Geometry, extent
 from ._pooling import (
     PoolProblem,
     _never_selected,
@@ -146,31 +146,53 @@ def _route(dy: Array, problem: PoolProblem, rule: str) -> Array:
         plan = Plan(np.dtype(dtype), np.dtype(dtype))
         counts = _window_counts(g, problem.pads, problem.count_include_pad, plan)
         scale = np.true_divide(dy, counts, dtype=dtype)
-    staging = Staging(g)
     padded = g.padded_shape
     per_image = math.prod(padded) * x.shape[-1] * max(dtype.itemsize, x.dtype.itemsize) * 3
-    step = max(1, CHUNK_BYTES // max(per_image, 1))
     keep = _interior(g)
     o = g.out_shape
     fill = _never_selected(mode, x) if mode in ("max", "min") else 0
-    with np.errstate(all="ignore"):
-        for start in range(0, x.shape[0], step):
-            chunk = slice(start, start + step)
-            grads = (scale if scale is not None else dy)[chunk].astype(dtype)
-            buffer = np.zeros((grads.shape[0], *padded, x.shape[-1]), dtype)
-            win = None
-            if extremes is not None:
-                staged = staging.stage(x[chunk], x.dtype.newbyteorder("="), fill=fill)
-                win = staging.image_windows(staged, grads.shape[0])
-            routes = _routes(win, extremes[chunk] if extremes is not None else None, g, rule)
-            for tap, share in zip(itertools.product(*map(range, g.kernel)), routes, strict=True):
-                reads = tuple(
-                    slice(t * dil, t * dil + (n - 1) * s + 1, s)
-                    for t, dil, s, n in zip(tap, g.dilation, g.stride, o, strict=True)
-                )
-                view = buffer[(slice(None), *reads, slice(None))]
-                view += grads if share is None else grads * share
+    every_tap = list(itertools.product(*map(range, g.kernel)))
+
+    # Windows that share no sample (stride at least the window's span on every axis): each
+    # tap's share is written, not added. A NaN or inf gradient goes only where a mask
+    # sends it (a product with the mask would spread it as NaN over the other taps).
+    disjoint = all(
+        s >= extent(k, dil) for k, dil, s in zip(g.kernel, g.dilation, g.stride, strict=True)
+    )
+    finite = dy.dtype.kind not in "fc" or bool(np.isfinite(dy).all())
+
+    def work(chunk: slice, staging: Staging) -> None:
+        grads = (scale if scale is not None else dy)[chunk].astype(dtype)
+        shape = (grads.shape[0], *padded, x.shape[-1])
+        # Without padding, the gradient is scattered straight into the result.
+        buffer = staging.scratch("gradient", shape, dtype) if g.is_padded else out[chunk]
+        buffer.fill(0)
+        win = None
+        if extremes is not None:
+            staged = staging.stage(x[chunk], x.dtype.newbyteorder("="), fill=fill)
+            win = staging.image_windows(staged, grads.shape[0])
+        routes = _routes(win, extremes[chunk] if extremes is not None else None, g, rule)
+        for tap, share in zip(every_tap, routes, strict=True):
+            reads = tuple(
+                slice(t * dil, t * dil + (n - 1) * s + 1, s)
+                for t, dil, s, n in zip(tap, g.dilation, g.stride, o, strict=True)
+            )
+            view = buffer[(slice(None), *reads, slice(None))]
+            if share is None:
+                view += grads
+            elif share.dtype == bool and not finite:
+                np.add(view, grads, out=view, where=share)
+            elif disjoint:
+                np.multiply(grads, share, out=view)
+            else:
+                view += grads * share
+        if g.is_padded:
             out[chunk] = buffer[(slice(None), *keep, slice(None))]
+
+    # Chunks write disjoint slices of `out`: on the engine's threads (not Python ints).
+    with np.errstate(all="ignore"):
+        parallel = dtype.kind != "O"
+        _for_each_chunk(x.shape[0], per_image, Staging(g), work, parallel=parallel)
     return out
 
 
@@ -190,16 +212,22 @@ def _routes(
     every = list(itertools.product(*map(range, geometry.kernel)))
     if win is None or extremes is None:
         return [None] * len(every)
-    undecided = np.isnan(extremes) if extremes.dtype.kind in "fc" else None
+    undecided = None
+    if extremes.dtype.kind in "fc" and np.isnan(extremes).any():
+        undecided = np.isnan(extremes)
     # Padding ties with an input extreme only at the dtype's limit: it never takes the
     # gradient from a sample of the input.
-    inside = np.zeros((1, *geometry.padded_shape, 1), dtype=bool)
-    inside[(slice(None), *_interior(geometry), slice(None))] = True
-    inside_windows = window_view(inside, geometry.kernel, geometry.stride, geometry.dilation)
+    inside_windows = None
+    if geometry.is_padded:
+        inside = np.zeros((1, *geometry.padded_shape, 1), dtype=bool)
+        inside[(slice(None), *_interior(geometry), slice(None))] = True
+        inside_windows = window_view(inside, geometry.kernel, geometry.stride, geometry.dilation)
     hits = []
     for tap in every:
         value = at_tap(win, tap)
-        hit = (value == extremes) & at_tap(inside_windows, tap)
+        hit = value == extremes
+        if inside_windows is not None:
+            hit &= at_tap(inside_windows, tap)
         if undecided is not None:  # a NaN is the extreme of its window, as in PyTorch
             hit |= np.isnan(value) & undecided
         hits.append(hit)

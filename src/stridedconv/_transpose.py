@@ -2,10 +2,13 @@
 respect to its input.
 
 Each output of `conv` is a weighted sum of the window it reads; its adjoint scatters each
-value of `y` back onto that window, weighted by the same kernels. Chunk by chunk of the
-batch, every kernel tap adds one matrix product ``y @ kernels[tap].T`` into a strided view
-of a padded buffer (no zeros inserted between the values of `y`); the padding is then cut
-off.
+value of `y` back onto that window, weighted by the same kernels. With stride 1 (and zero
+padding) that scatter is itself a correlation: of `y`, padded by the kernel's span less the
+forward padding, with the kernels flipped and their channel axes swapped. It runs on
+`correlate`, with every strategy of the forward engine (FFTs, two passes, im2col ...).
+Otherwise, chunk by chunk of the batch, every kernel tap adds one matrix product
+``y @ kernels[tap].T`` into a strided view of a padded buffer (no zeros inserted between the
+values of `y`); the padding is then cut off, or folded back for the other padding modes.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import numpy as np
 
 from ._blas import available as blas_threads_settable
 from ._conv_nd import CONV_PAD_WORDS, check_kernels
-from ._dtypes import check_cast, conv_plan, finish_object, natural_dtype
-from ._engine import _for_each_chunk, forced_strategy
+from ._dtypes import Plan, check_cast, conv_plan, finish_object, natural_dtype
+from ._engine import _for_each_chunk, correlate, forced_strategy
 from ._gather import padded_sources
 from ._geometry import Geometry, extent, make_geometry, same_padding
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
@@ -244,8 +247,13 @@ def scatter(
     bias: Array | None,
 ) -> Array:
     """Write the adjoint of `conv` of `geometry` applied to `y` ``(m, o.., nc)`` into `out`
-    ``(m, s.., c)``, chunk by chunk: per tap, ``y @ kernels[tap].T`` added into the strided
-    view of a padded buffer that the tap's windows read in the forward direction."""
+    ``(m, s.., c)``: a correlation for stride 1 and zero padding, else chunk by chunk per
+    tap, ``y @ kernels[tap].T`` added into the strided view of a padded buffer that the
+    tap's windows read in the forward direction (see the module docstring)."""
+    chosen = forced_strategy("adjoint")
+    stride_one = all(s == 1 for s in geometry.stride) and geometry.padding_mode == "zeros"
+    if (chosen or "correlate") == "correlate" and stride_one and y.size and out.size:
+        return _correlate_adjoint(y, kernels, geometry, compute, out, groups, bias)
     m = y.shape[0]
     cg, nc = kernels.shape[-2:]
     ng = nc // groups
@@ -282,4 +290,44 @@ def scatter(
     with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
         parallel = compute.kind != "O" and blas_threads_settable()
         _for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel, calls_blas=True)
+    return out
+
+
+def _correlate_adjoint(
+    y: Array,
+    kernels: Array,
+    geometry: Geometry,
+    compute: np.dtype[np.generic],
+    out: Array,
+    groups: int,
+    bias: Array | None,
+) -> Array:
+    """`scatter` for stride 1 and zero padding, as a correlation: each input sample of the
+    forward `conv` gets the `y` of the windows that read it, weighted by the kernel taps
+    that read it, which is `y`, padded by ``span - 1 - before`` and ``span - 1 - after``
+    (cropped where that is negative), correlated with the flipped kernels."""
+    d = len(geometry.kernel)
+    cg, nc = kernels.shape[-2:]
+    ng = nc // groups
+    # Flipped taps; (.., cg, g, ng) -> (.., ng, g, cg): the adjoint maps each group's ng
+    # channels back onto its cg channels.
+    flipped = kernels[(slice(None, None, -1),) * d]
+    grouped = flipped.reshape(*geometry.kernel, cg, groups, ng)
+    adjoint = grouped.transpose(*range(d), d + 2, d + 1, d).reshape(*geometry.kernel, ng, -1)
+    spans = (extent(k, dil) for k, dil in zip(geometry.kernel, geometry.dilation, strict=True))
+    reach = [
+        (span - 1 - before, span - 1 - after)
+        for span, (before, after) in zip(spans, geometry.pad, strict=True)
+    ]
+    crop = tuple(
+        slice(max(-before, 0), o - max(-after, 0))
+        for (before, after), o in zip(reach, y.shape[1:-1], strict=True)
+    )
+    pads = tuple((max(before, 0), max(after, 0)) for before, after in reach)
+    source = y[(slice(None), *crop, slice(None))]
+    inner = make_geometry(
+        source.shape[1:-1], geometry.kernel, (1,) * d, pads, dilation=geometry.dilation
+    )
+    plan = Plan(compute, out.dtype)  # object for Python ints: the caller finishes them
+    correlate(source, adjoint, inner, plan, out, bias=bias, groups=groups)
     return out

@@ -3,7 +3,8 @@
 The network of the course: convolution 6@5x5 'same', ReLU, max pool 2/2, convolution
 16@5x5 'valid', ReLU, max pool 2/2, dense 120, 84 and 10 with softmax, He-normal
 initialisation, trained with Adam on the cross-entropy. The convolutions and poolings are
-`conv_forward`, `conv_backward`, `pool_forward` and `pool_backward`; the dense layers are
+`conv_forward`, `conv_backward`, `pool_forward` and `pool_backward` (and `conv_vjp` for the
+first layer, whose input needs no gradient); the dense layers are
 three matrix products. `train` runs it on images ``(m, 28, 28)`` and labels ``(m,)``.
 
 Examples
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._course import conv_backward, conv_forward, pool_backward, pool_forward
+from ._gradients import conv_vjp
 from ._typing import Array
 
 __all__ = ["Epoch", "LeNet5", "train"]
@@ -99,7 +101,11 @@ class LeNet5:
         dz2 = pool_backward(dp2, cache["c2"], (2, 2), (2, 2)) * (cache["c2"] > 0)
         dp1, grads["W2"], grads["b2"] = conv_backward(dz2, cache["p1"], p["W2"], p["b2"], "valid")
         dz1 = pool_backward(dp1, cache["c1"], (2, 2), (2, 2)) * (cache["c1"] > 0)
-        _, grads["W1"], grads["b1"] = conv_backward(dz1, cache["x"], p["W1"], p["b1"], "same")
+        # The images need no gradient: the kernels' and the bias's only.
+        first = conv_vjp(dz1, cache["x"], p["W1"], padding="same", wrt=("kernels", "bias"))
+        assert first.kernels is not None
+        assert first.bias is not None
+        grads["W1"], grads["b1"] = first.kernels, first.bias.reshape(p["b1"].shape)
         return grads
 
 
