@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 import stridedconv as sc
-from stridedconv._engine import CHUNK_BYTES
+from stridedconv._engine import CHUNK_BYTES, forced
 from stridedconv._staging import KEEP_BYTES, kept_bytes
 
 IMAGES = np.ones((64, 28, 28, 3))
@@ -75,6 +76,28 @@ def test_kept_scratch_is_capped_and_released() -> None:
     assert 0 < kept_bytes() <= 2 * KEEP_BYTES
     assert sc.release_memory() > 0
     assert kept_bytes() == 0
+
+
+def test_threads_that_have_ended_keep_nothing() -> None:
+    images = np.ones((400, 28, 28, 3), np.float32)
+    kernels = np.ones((3, 3, 3, 2), np.float32)
+    while_alive: list[int] = []
+
+    def work() -> None:
+        with forced(threads=1):  # this thread's scratch only, none in the engine's helpers
+            sc.convolve(images, kernels)
+        while_alive.append(kept_bytes())
+
+    sc.release_memory()
+    # Each short-lived thread keeps about 4 MiB: they used to pile up without bound.
+    for _ in range(40):
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+    assert len(while_alive) == 40
+    assert min(while_alive) > 0
+    assert kept_bytes() == 0
+    assert sc.release_memory() == 0
 
 
 def test_keeping_can_be_turned_off() -> None:

@@ -11,10 +11,10 @@ straddling windows are computed and then dropped by `crop`; they cost
 ``P1 * P2 / (o1 * o2)`` times the useful work, about 1.2x for a 3x3 kernel on 28x28 images.
 
 A `Staging` lives for one call and keeps its buffers from chunk to chunk, and each thread
-keeps buffers of up to `KEEP_BYTES` in all from call to call (`release_memory` frees them):
-allocating them afresh costs more than
-the arithmetic (each large allocation is a new ``mmap`` whose pages the kernel faults in and
-zeroes again). A buffer is only reused as padded where it was padded for the same geometry.
+keeps buffers of up to `KEEP_BYTES` in all from call to call, until it ends
+(`release_memory` frees them): allocating them afresh costs more than the arithmetic
+(each large allocation is a new ``mmap`` whose pages the kernel faults in and zeroes again).
+A buffer is only reused as padded where it was padded for the same geometry.
 
 Zero padding, the default, costs nothing per chunk: the buffer is zeroed once and each chunk
 overwrites the interiors only. The other padding modes (`PADDING_MODES`) pad each chunk with
@@ -65,9 +65,16 @@ def _keep_limit() -> int:
 #: time. Arrays that do not fit are made for the call and freed after it.
 KEEP_BYTES = _keep_limit()
 _kept = threading.local()
-#: Every thread's kept arrays, so that `release_memory` can free them all.
-_every_thread: list[dict[str, tuple[Array, object]]] = []
+#: Every live thread's kept arrays, by thread, so that `release_memory` can free them all.
+#: The entries of threads that have ended are dropped (`_drop_ended_threads`).
+_every_thread: dict[threading.Thread, dict[str, tuple[Array, object]]] = {}
 _every_thread_lock = threading.Lock()
+
+
+def _drop_ended_threads() -> None:
+    """Forget the kept arrays of threads that have ended; hold `_every_thread_lock`."""
+    for thread in [thread for thread in _every_thread if not thread.is_alive()]:
+        del _every_thread[thread]
 
 
 def _kept_arrays() -> dict[str, tuple[Array, object]]:
@@ -76,22 +83,26 @@ def _kept_arrays() -> dict[str, tuple[Array, object]]:
     if arrays is None:
         arrays = _kept.arrays = {}
         with _every_thread_lock:
-            _every_thread.append(arrays)
+            # Short-lived threads would otherwise pile up their arrays here forever.
+            _drop_ended_threads()
+            _every_thread[threading.current_thread()] = arrays
     return arrays
 
 
 def kept_bytes() -> int:
-    """Bytes of scratch memory that all threads keep between calls now."""
+    """Bytes of scratch memory that all live threads keep between calls now."""
     with _every_thread_lock:
-        return sum(flat.nbytes for arrays in _every_thread for flat, _ in arrays.values())
+        _drop_ended_threads()
+        return sum(flat.nbytes for arrays in _every_thread.values() for flat, _ in arrays.values())
 
 
 def release_memory() -> int:
     """Free the scratch memory that stridedconv keeps between calls, in every thread.
 
     Each thread that ran a computation keeps up to ``STRIDEDCONV_KEEP_MIB`` MiB (32 by
-    default; 0 keeps nothing) of scratch arrays, so that a loop over small batches does not
-    pay for fresh memory at every call. Computations still running keep what they use.
+    default; 0 keeps nothing) of scratch arrays until it ends, so that a loop over small
+    batches does not pay for fresh memory at every call. Computations still running keep
+    what they use.
 
     Returns
     -------
@@ -108,8 +119,9 @@ def release_memory() -> int:
     0
     """
     with _every_thread_lock:
-        freed = sum(flat.nbytes for arrays in _every_thread for flat, _ in arrays.values())
-        for arrays in _every_thread:
+        _drop_ended_threads()
+        freed = sum(flat.nbytes for arrays in _every_thread.values() for flat, _ in arrays.values())
+        for arrays in _every_thread.values():
             arrays.clear()
     return freed
 
