@@ -56,6 +56,40 @@ class Geometry:
         return any(b or a for b, a in self.pad)
 
 
+def tap_reads(
+    geometry: Geometry, tap: tuple[int, ...]
+) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
+    """Where one kernel `tap` reads input samples rather than padding: the window positions
+    (slices of ``o1..od``) whose tap falls inside the input, and the input samples they read
+    (slices of ``n1..nd``, stepping by the stride); None when every window reads padding
+    there. Python ints throughout: strides and paddings may be far beyond int64.
+
+    Examples
+    --------
+    >>> g = make_geometry((5,), (3,), (2,), ((1, 1),))  # outputs read -1..1, 1..3, 3..5
+    >>> tap_reads(g, (0,))
+    ((slice(1, 3, None),), (slice(1, 4, 2),))
+    """
+    positions, samples = [], []
+    for t, dil, s, (before, _), n, o in zip(
+        tap,
+        geometry.dilation,
+        geometry.stride,
+        geometry.pad,
+        geometry.in_shape,
+        geometry.out_shape,
+        strict=True,
+    ):
+        offset = t * dil - before  # the input sample that window 0 reads at this tap
+        first = max(0, (s - 1 - offset) // s)  # the first window whose sample is >= 0
+        last = min(o - 1, (n - 1 - offset) // s)  # the last whose sample is < n
+        if first > last:
+            return None
+        positions.append(slice(first, last + 1))
+        samples.append(slice(first * s + offset, last * s + offset + 1, s))
+    return tuple(positions), tuple(samples)
+
+
 def extent(kernel: int, dilation: int) -> int:
     """Span of a dilated window: ``(kernel - 1) * dilation + 1`` samples."""
     return (kernel - 1) * dilation + 1

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from ._dtypes import INT64_LIMIT, Plan
-from ._engine import _for_each_chunk
-from ._geometry import Geometry, extent
+from ._dtypes import INT64_LIMIT, Plan, max_abs
+from ._engine import _chunk_source, _for_each_chunk
+from ._geometry import extent, tap_reads
 from ._pooling import (
     PoolProblem,
     _never_selected,
@@ -28,7 +28,7 @@ from ._pooling import (
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PoolMode
 from ._validation import as_result_gradient, given_shape, word
-from ._windows import at_tap, window_view
+from ._windows import at_tap
 
 #: How max and min pooling share a window's gradient among tied extremes: the first in
 #: row-major window order (PyTorch's and JAX's rule), every one in full (the course's), or
@@ -134,7 +134,7 @@ def _route(dy: Array, problem: PoolProblem, rule: str) -> Array:
     taps = math.prod(g.kernel)
     exact = dtype.kind in "iu"
     # Each input sample receives from at most `taps` windows: Python ints beyond int64.
-    if exact and (dy.size and int(np.abs(dy.astype(object)).max()) * taps >= INT64_LIMIT):
+    if exact and max_abs(dy) * taps >= INT64_LIMIT:
         dtype = np.dtype(object)
     out = np.empty(x.shape, dtype)
     extremes = None
@@ -146,90 +146,92 @@ def _route(dy: Array, problem: PoolProblem, rule: str) -> Array:
         plan = Plan(np.dtype(dtype), np.dtype(dtype))
         counts = _window_counts(g, problem.pads, problem.count_include_pad, plan)
         scale = np.true_divide(dy, counts, dtype=dtype)
-    padded = g.padded_shape
-    per_image = math.prod(padded) * x.shape[-1] * max(dtype.itemsize, x.dtype.itemsize) * 3
-    keep = _interior(g)
-    o = g.out_shape
     fill = _never_selected(mode, x) if mode in ("max", "min") else 0
-    every_tap = list(itertools.product(*map(range, g.kernel)))
-
+    # The windows' values, for max and min: staged, or gathered where they read little of
+    # the padded input (huge strides, dilations or paddings), as `pool` reads them.
+    take, windows, gathered = _chunk_source(x, g, fill=fill)
+    per_image = math.prod(g.in_shape) * x.shape[-1] * dtype.itemsize * 2
+    if extremes is not None:
+        per_image += (math.prod(Staging(windows).sizes) * x.shape[-1] + gathered) * x.itemsize
+    # Per tap, the windows whose tap reads the input and the samples it reads there: the
+    # padding takes no gradient, so the gradient is scattered into the input's samples only.
+    targets = [tap_reads(g, tap) for tap in itertools.product(*map(range, g.kernel))]
     # Windows that share no sample (stride at least the window's span on every axis): each
     # tap's share is written, not added. A NaN or inf gradient goes only where a mask
     # sends it (a product with the mask would spread it as NaN over the other taps).
-    disjoint = all(
-        s >= extent(k, dil) for k, dil, s in zip(g.kernel, g.dilation, g.stride, strict=True)
-    )
+    spans = (extent(k, dil) for k, dil in zip(g.kernel, g.dilation, strict=True))
+    disjoint = all(s >= span for s, span in zip(g.stride, spans, strict=True))
     finite = dy.dtype.kind not in "fc" or bool(np.isfinite(dy).all())
+    # Windows that tile the input exactly (2x2 windows of stride 2 on even sizes): every
+    # sample is written once, by the one tap of the one window that reads it.
+    tiled = disjoint and all(
+        k == s and o * s == n and pad == (0, 0)
+        for k, s, o, n, pad in zip(g.kernel, g.stride, g.out_shape, g.in_shape, g.pad, strict=True)
+    )
 
     def work(chunk: slice, staging: Staging) -> None:
         grads = (scale if scale is not None else dy)[chunk].astype(dtype)
-        shape = (grads.shape[0], *padded, x.shape[-1])
-        # Without padding, the gradient is scattered straight into the result.
-        buffer = staging.scratch("gradient", shape, dtype) if g.is_padded else out[chunk]
-        buffer.fill(0)
-        win = None
+        buffer = out[chunk]
+        if not (tiled and extremes is not None and finite):
+            buffer.fill(0)
+        routes: list[Array | None] = [None] * len(targets)
         if extremes is not None:
-            staged = staging.stage(x[chunk], x.dtype.newbyteorder("="), fill=fill)
+            staged = staging.stage(take(chunk), x.dtype.newbyteorder("="), fill=fill)
             win = staging.image_windows(staged, grads.shape[0])
-        routes = _routes(win, extremes[chunk] if extremes is not None else None, g, rule)
-        for tap, share in zip(every_tap, routes, strict=True):
-            reads = tuple(
-                slice(t * dil, t * dil + (n - 1) * s + 1, s)
-                for t, dil, s, n in zip(tap, g.dilation, g.stride, o, strict=True)
-            )
+            routes = _routes(win, extremes[chunk], targets, rule)
+        for target, share in zip(targets, routes, strict=True):
+            if target is None:
+                continue  # this tap of every window reads padding
+            outs, reads = target
             view = buffer[(slice(None), *reads, slice(None))]
+            part = grads[(slice(None), *outs, slice(None))]
             if share is None:
-                view += grads
-            elif share.dtype == bool and not finite:
-                np.add(view, grads, out=view, where=share)
+                view += part
+                continue
+            share = share[(slice(None), *outs, slice(None))]
+            if share.dtype == bool and not finite:
+                np.add(view, part, out=view, where=share)
             elif disjoint:
-                np.multiply(grads, share, out=view)
+                np.multiply(part, share, out=view)
             else:
-                view += grads * share
-        if g.is_padded:
-            out[chunk] = buffer[(slice(None), *keep, slice(None))]
+                view += part * share
 
     # Chunks write disjoint slices of `out`: on the engine's threads (not Python ints).
     with np.errstate(all="ignore"):
         parallel = dtype.kind != "O"
-        _for_each_chunk(x.shape[0], per_image, Staging(g), work, parallel=parallel)
+        _for_each_chunk(x.shape[0], per_image, Staging(windows), work, parallel=parallel)
     return out
 
 
-def _interior(geometry: Geometry) -> tuple[slice, ...]:
-    """Where the input lies in the padded axes."""
-    return tuple(
-        slice(before, before + n)
-        for (before, _), n in zip(geometry.pad, geometry.in_shape, strict=True)
-    )
-
-
 def _routes(
-    win: Array | None, extremes: Array | None, geometry: Geometry, rule: str
+    win: Array,
+    extremes: Array,
+    targets: list[tuple[tuple[slice, ...], tuple[slice, ...]] | None],
+    rule: str,
 ) -> list[Array | None]:
-    """Per tap (row-major), what share of each window's gradient it gets: None for all of
-    it (sums and means), else a 0/1 mask or a fraction (max and min by `rule`)."""
-    every = list(itertools.product(*map(range, geometry.kernel)))
-    if win is None or extremes is None:
-        return [None] * len(every)
+    """Per tap (row-major), what share of each window's gradient it gets, for max and min
+    by `rule`: a 0/1 mask or a fraction. A tap where the window reads padding (not in its
+    `targets`) gets none: padding ties with an input extreme only at the dtype's limit."""
+    d = (win.ndim - 2) // 2  # (b, o.., k.., c)
+    every = list(itertools.product(*map(range, win.shape[1 + d : 1 + 2 * d])))
     undecided = None
     if extremes.dtype.kind in "fc" and np.isnan(extremes).any():
         undecided = np.isnan(extremes)
-    # Padding ties with an input extreme only at the dtype's limit: it never takes the
-    # gradient from a sample of the input.
-    inside_windows = None
-    if geometry.is_padded:
-        inside = np.zeros((1, *geometry.padded_shape, 1), dtype=bool)
-        inside[(slice(None), *_interior(geometry), slice(None))] = True
-        inside_windows = window_view(inside, geometry.kernel, geometry.stride, geometry.dilation)
     hits = []
-    for tap in every:
-        value = at_tap(win, tap)
-        hit = value == extremes
-        if inside_windows is not None:
-            hit &= at_tap(inside_windows, tap)
+    outs = extremes.shape[1:-1]
+    for tap, target in zip(every, targets, strict=True):
+        if target is None:
+            hits.append(np.zeros(extremes.shape, dtype=bool))
+            continue
+        inside = (slice(None), *target[0], slice(None))
+        everywhere = all(sl.stop - sl.start == o for sl, o in zip(target[0], outs, strict=True))
+        value = at_tap(win, tap)[inside]
+        hit = value == extremes[inside]
         if undecided is not None:  # a NaN is the extreme of its window, as in PyTorch
-            hit |= np.isnan(value) & undecided
+            hit |= np.isnan(value) & undecided[inside]
+        if not everywhere:
+            part, hit = hit, np.zeros(extremes.shape, dtype=bool)
+            hit[inside] = part
         hits.append(hit)
     if rule == "all":
         return list(hits)

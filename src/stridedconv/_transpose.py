@@ -13,6 +13,7 @@ values of `y`); the padding is then cut off, or folded back for the other paddin
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -23,7 +24,7 @@ from ._conv_nd import CONV_PAD_WORDS, check_kernels
 from ._dtypes import Plan, check_cast, conv_plan, finish_object, natural_dtype
 from ._engine import _for_each_chunk, correlate, forced_strategy
 from ._gather import padded_sources
-from ._geometry import Geometry, extent, make_geometry, same_padding
+from ._geometry import Geometry, extent, make_geometry, same_padding, tap_reads
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
@@ -257,34 +258,52 @@ def scatter(
     m = y.shape[0]
     cg, nc = kernels.shape[-2:]
     ng = nc // groups
-    o = y.shape[1:-1]
+    d = len(geometry.kernel)
     weights = kernels.astype(compute)
-    padded = geometry.padded_shape
-    per_image = (math.prod(padded) * cg * groups + y[:1].size) * compute.itemsize
-    keep = tuple(slice(b, b + n) for (b, _), n in zip(geometry.pad, geometry.in_shape, strict=True))
+    # Zero padding takes no gradient: only the taps' reads inside the input are scattered,
+    # into a buffer of the input's size (whatever the stride or the padding). The other
+    # padding modes scatter into the padded buffer and fold it back.
+    folding = geometry.padding_mode != "zeros"
+    spatial = geometry.padded_shape if folding else geometry.in_shape
+    # y's own positions: output_padding of a dilation above the stride can leave the
+    # forward geometry a position more than y has.
+    geometry = dataclasses.replace(geometry, out_shape=y.shape[1:-1])
+    per_image = (math.prod(spatial) * cg * groups + y[:1].size) * compute.itemsize
+    everywhere = (slice(None),) * d
 
     def work(chunk: slice, staging: Staging) -> None:
         grads = y[chunk].astype(compute)
-        buffer = np.zeros((grads.shape[0], *padded, cg * groups), compute)
+        buffer = np.zeros((grads.shape[0], *spatial, cg * groups), compute)
         for tap in itertools.product(*map(range, geometry.kernel)):
-            # The samples that this tap of every window reads, forward: a strided view.
-            reads = tuple(
-                slice(t * dil, t * dil + (n - 1) * s + 1, s)
-                for t, dil, s, n in zip(tap, geometry.dilation, geometry.stride, o, strict=True)
-            )
+            if folding:  # the samples that this tap of every window reads, padding included
+                outs, reads = (
+                    everywhere,
+                    tuple(
+                        slice(t * dil, t * dil + (n - 1) * s + 1, s)
+                        for t, dil, s, n in zip(
+                            tap, geometry.dilation, geometry.stride, y.shape[1:-1], strict=True
+                        )
+                    ),
+                )
+            else:
+                found = tap_reads(geometry, tap)
+                if found is None:
+                    continue  # this tap of every window reads padding
+                outs, reads = found
             view = buffer[(slice(None), *reads, slice(None))]
+            part = grads[(slice(None), *outs, slice(None))]
             for g in range(groups):
-                # (b, o.., ng) @ (ng, cg) -> (b, o.., cg)
-                features = weights[tap][:, g * ng : (g + 1) * ng]
-                products = grads[..., g * ng : (g + 1) * ng] @ features.T
+                features = weights[tap][:, g * ng : (g + 1) * ng]  # (cg, ng)
+                if ng == 1:  # (.., 1) * (cg,): no matrix product of inner dimension 1
+                    products = part[..., g : g + 1] * features[:, 0]
+                else:  # (b, o.., ng) @ (ng, cg) -> (b, o.., cg)
+                    products = part[..., g * ng : (g + 1) * ng] @ features.T
                 view[..., g * cg : (g + 1) * cg] += products
-        if geometry.padding_mode == "zeros":
-            part = buffer[(slice(None), *keep, slice(None))]
-        else:  # what reached reflected, replicated or wrapped padding goes back home
-            part = _fold_padding(buffer, geometry)
+        # What reached reflected, replicated or wrapped padding goes back home.
+        result = _fold_padding(buffer, geometry) if folding else buffer
         if bias is not None:
-            part = part + bias.astype(compute)  # exact: the plan's bound has the bias
-        out[chunk] = part
+            result = result + bias.astype(compute)  # exact: the plan's bound has the bias
+        out[chunk] = result
 
     # Chunks write disjoint slices of `out`: on the engine's threads, as `conv`'s are.
     with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
