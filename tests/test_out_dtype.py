@@ -19,11 +19,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import stridedconv as sc
 import stridedconv._engine as engine
 from checks import assert_unchanged, assert_within_bound, forcing
 from strategies import arrays
+from stridedconv._dtypes import abs_sum, int64_holds_sums, max_abs
 
 RNG = np.random.default_rng(20261125)
 GRAY = RNG.standard_normal((3, 7, 6))
@@ -313,6 +315,64 @@ def test_float32_features_of_uint8_images_need_no_int64_result() -> None:
     assert result[0, 1, 1] == 255 * 9
     beyond = peak - result.nbytes
     assert beyond < 3 * engine.CHUNK_BYTES, f"{beyond / 2**20:.1f} MiB beyond the result"
+
+
+# --- the bound on exact integer sums ---------------------------------------------------
+
+INT64_MAX = 2**63 - 1
+# (values, axis, whether int64 holds the sums): at the int64 limits, Python ints are taken
+# exactly when a sum of magnitudes could reach 2**63.
+ABS_SUMS = {
+    "int64 min": (np.array([[-(2**63)]]), None, False),
+    "int64 max": (np.array([[INT64_MAX]]), None, True),
+    "two 2**62 per column": (np.array([[2**62, 1], [2**62, 1]]), 0, False),
+    "one 2**62 per row": (np.array([[2**62], [-(2**62)]]), 1, True),
+    "a third of int64 max, three times": (np.full((2, 3), -(INT64_MAX // 3)), 1, True),
+    "uint64 max": (np.array([2**64 - 1], np.uint64), None, False),
+    "uint64 2**63 - 1": (np.array([INT64_MAX], np.uint64), 0, True),
+    "int8 min": (np.array([[-128, -128]], np.int8), 1, True),
+    "bools": (np.ones((3, 4), bool), None, True),
+}
+
+
+def _python_abs_sum(x: np.ndarray, axis: int | None) -> int:
+    """The reference: the largest sum of magnitudes along `axis`, in Python ints."""
+    sums = np.asarray(np.abs(x.astype(object)).sum(axis=axis))
+    return max((int(total) for total in sums.flat), default=0)
+
+
+@pytest.mark.parametrize("name", list(ABS_SUMS))
+def test_abs_sum_is_exact_at_the_int64_limits(name: str) -> None:
+    x, axis, fits = ABS_SUMS[name]
+    terms = x.size if axis is None else x.shape[axis]
+    assert int64_holds_sums(x, terms) is fits
+    assert abs_sum(x, axis) == _python_abs_sum(x, axis)
+    assert type(abs_sum(x, axis)) is int
+
+
+@given(data=st.data())
+def test_abs_sum_in_int64_gives_the_exact_bound(data: st.DataObject) -> None:
+    dtype = data.draw(st.sampled_from(["int64", "uint64", "int32", "int8", "bool"]))
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4))
+    x = data.draw(arrays(np.dtype(dtype), shape), label="x")
+    axis = data.draw(st.sampled_from([None, *range(x.ndim)]), label="axis")
+    terms = x.size if axis is None else x.shape[axis]
+    # The dtype's range decides without a pass over the values only where they would agree.
+    assert int64_holds_sums(x, terms) is (max_abs(x) * terms < 2**63)
+    assert abs_sum(x, axis) == _python_abs_sum(x, axis)
+
+
+def test_abs_sum_of_int64_values_makes_no_python_ints() -> None:
+    # dy of an integer convolution gradient: a million int64 values, no object array.
+    dy = np.full((2**20 // 4, 4), -1000, np.int64)
+    tracemalloc.start()
+    try:
+        bound = abs_sum(dy, axis=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert bound == 1000 * dy.shape[0]
+    assert peak < 1.5 * dy.nbytes, f"{peak / 2**20:.1f} MiB for {dy.nbytes / 2**20:.1f} MiB"
 
 
 # --- byte order -------------------------------------------------------------------------
