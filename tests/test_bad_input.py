@@ -1135,6 +1135,9 @@ def test_unusual_forms_give_the_canonical_result(form: Unusual) -> None:
 
 #: 10**13 int64 values, 72.8 TiB, that take no memory: a result this size cannot be allocated.
 HUGE = np.broadcast_to(np.int64(1), (10**5, 10**4, 10**4))
+#: Gradients of the shape of a 'valid' 3x3 convolution and of a 2x2 pooling of HUGE.
+HUGE_DY = HUGE[:, :9998, :9998]
+HUGE_POOLED = HUGE[:, :5000, :5000, None]
 INT_KERNELS = {2: np.ones((3, 3), int), 3: np.ones((3, 3, 1), int), 4: np.ones((3, 3, 1, 2), int)}
 #: Calls that would take hours if anything scanned the input before allocating the result,
 #: with the inputs as the message must name them (as the caller gave them).
@@ -1182,6 +1185,36 @@ HUGE_CALLS: dict[str, tuple[Callable[[], Any], str]] = {
         )
         for mode in ["max", "min", "avg", "sum"]
     },
+    # Gradients: the result has the input's shape.
+    "conv_vjp": (
+        lambda: sc.conv_vjp(
+            HUGE[:, :9998, :9998, None], HUGE[..., None], INT_KERNELS[3][..., None]
+        ),
+        "the gradient of x of shape (100000, 10000, 10000, 1) and kernels of shape (3, 3, 1, 1)",
+    ),
+    "conv_backward": (
+        lambda: sc.conv_backward(
+            HUGE_DY[..., None],
+            HUGE[..., None],
+            INT_KERNELS[3][..., None],
+            np.zeros((1, 1, 1, 1)),
+            padding="valid",
+        ),
+        "the gradient of A_prev of shape (100000, 10000, 10000, 1) and W of shape (3, 3, 1, 1)",
+    ),
+    **{
+        f"pool_vjp {mode}": (
+            lambda mode=mode: sc.pool_vjp(
+                HUGE[:, :5000, :5000, None], HUGE[..., None], 2, mode=mode
+            ),
+            "the gradient of x of shape (100000, 10000, 10000, 1)",
+        )
+        for mode in ["max", "avg", "sum"]
+    },
+    "pool_backward": (
+        lambda: sc.pool_backward(HUGE_POOLED, HUGE[..., None], (2, 2), (2, 2)),
+        "the gradient of A_prev of shape (100000, 10000, 10000, 1)",
+    ),
 }
 
 

@@ -18,8 +18,9 @@ import numpy as np
 
 from ._blas import available as blas_threads_settable
 from ._conv_nd import ConvProblem, check_conv
-from ._dtypes import conv_plan, finish_object
+from ._dtypes import conv_plan, finish_object, natural_dtype
 from ._engine import _chunk_source, _for_each_chunk, forced_strategy
+from ._results import allocate
 from ._staging import Staging
 from ._transpose import scatter
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PaddingMode
@@ -129,7 +130,7 @@ def vjp_of(problem: ConvProblem, dy: object, asked: set[str], dy_name: str = "dy
         f"{problem.kernels.shape}"
     )
     gradient = as_result_gradient(dy, dy_name, problem.result_shape, "conv", inputs, first)
-    dx = _input_gradient(gradient, problem) if "x" in asked else None
+    dx = _input_gradient(gradient, problem, inputs) if "x" in asked else None
     dk = _kernel_gradient(gradient, problem) if "kernels" in asked else None
     db = _bias_gradient(gradient) if "bias" in asked else None
     if dx is not None and problem.channels_first:
@@ -146,12 +147,20 @@ def _wrt(wrt: object) -> set[str]:
     return {word(item, "wrt", WRT) for item in wrt}
 
 
-def _input_gradient(dy: Array, problem: ConvProblem) -> Array:
-    """The adjoint scatter of `conv_transpose`, in the forward geometry of `x`."""
+def _input_gradient(dy: Array, problem: ConvProblem, inputs: str) -> Array:
+    """The adjoint scatter of `conv_transpose`, in the forward geometry of `x`; `inputs`
+    names them for the message of a gradient too large to allocate."""
+    shown = given_shape(problem.x, problem.channels_first)
+
+    def result(dtype: np.dtype[np.generic]) -> Array:
+        return allocate(problem.x.shape, dtype, lambda: f"for the gradient of {inputs}", shown)
+
+    # Allocated before any pass over the values (the plan's bound scans integers).
+    out = result(natural_dtype((dy, problem.kernels)))
     swapped = np.swapaxes(problem.kernels, -1, -2)  # the bound per input channel
     plan = conv_plan(dy, swapped, forced_strategy("integers"))
-    dtype = plan.result if plan.result is not None else np.dtype(object)
-    out = np.empty(problem.x.shape, dtype)
+    if plan.result is None:  # exact values beyond int64: Python ints
+        out = result(np.dtype(object))
     out = scatter(dy, problem.kernels, problem.geometry, plan.compute, out, problem.groups, None)
     return out if plan.result is not None else finish_object(out)
 

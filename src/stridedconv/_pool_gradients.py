@@ -25,6 +25,7 @@ from ._pooling import (
     check_pool,
     run_pool,
 )
+from ._results import allocate
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, IntOrTuple, PoolMode
 from ._validation import as_result_gradient, given_shape, word
@@ -112,7 +113,7 @@ def vjp_of(
     first = problem.channels_first
     inputs = f"{x_name} of shape {given_shape(problem.x, first)}"
     gradient = as_result_gradient(dy, dy_name, problem.result_shape, "pool", inputs, first)
-    result = _route(gradient, problem, rule)
+    result = _route(gradient, problem, rule, inputs)
     if problem.channels_first:
         return np.ascontiguousarray(np.moveaxis(result, -1, 1))
     return result
@@ -127,16 +128,21 @@ def _gradient_dtype(dy: Array, mode: str, rule: str) -> np.dtype[np.generic]:
     return dy.dtype.newbyteorder("=")
 
 
-def _route(dy: Array, problem: PoolProblem, rule: str) -> Array:
-    """The input gradient ``(m, s.., c)`` of channels-last `dy` ``(m, o.., c)``."""
+def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str) -> Array:
+    """The input gradient ``(m, s.., c)`` of channels-last `dy` ``(m, o.., c)``; `inputs`
+    names them for the message of a gradient too large to allocate."""
     x, g, mode = problem.x, problem.geometry, problem.mode
     dtype = _gradient_dtype(dy, mode, rule)
-    taps = math.prod(g.kernel)
-    exact = dtype.kind in "iu"
+    shown = given_shape(x, problem.channels_first)
+
+    def result(dtype: np.dtype[np.generic]) -> Array:
+        return allocate(x.shape, dtype, lambda: f"for the gradient of {inputs}", shown)
+
+    out = result(dtype)  # before any pass over the values
     # Each input sample receives from at most `taps` windows: Python ints beyond int64.
-    if exact and max_abs(dy) * taps >= INT64_LIMIT:
+    if dtype.kind in "iu" and max_abs(dy) * math.prod(g.kernel) >= INT64_LIMIT:
         dtype = np.dtype(object)
-    out = np.empty(x.shape, dtype)
+        out = result(dtype)
     extremes = None
     if mode in ("max", "min"):
         # The forward result: each window's extreme, which its taps are compared with.
