@@ -133,3 +133,20 @@ def test_a_nan_or_inf_reaches_only_the_taps_that_read_it(path: str, value: float
     assert np.isfinite(grads[:, 0]).all()  # column 5 is read by taps of column 2 only
     finite = np.isfinite(expected)
     np.testing.assert_allclose(grads[finite], expected[finite], rtol=1e-12)
+
+
+def test_byte_order_and_exact_bias_sums() -> None:
+    """A byte-swapped dy gives native results; int64 bias sums stay exact near the limit."""
+    x, kernels = np.ones((1, 28, 28, 1)), np.ones((3, 3, 1, 1))
+    swapped = sc.conv_vjp(np.ones((1, 26, 26, 1), ">f8"), x, kernels)
+    assert {g.dtype.byteorder for g in swapped if g is not None} <= {"=", "|"}
+    assert swapped.bias is not None
+    assert swapped.bias.tolist() == [26.0 * 26]
+    big = np.full((2, 1, 1, 1), 2**62, np.int64)
+    beyond = sc.conv_vjp(big, np.ones((2, 1, 1, 1), int), np.ones((1, 1, 1, 1), int), wrt="bias")
+    assert beyond.bias is not None
+    assert beyond.bias.tolist() == [2**63]  # Python ints: beyond int64
+    within = sc.conv_vjp(big // 2, np.ones((2, 1, 1, 1), int), np.ones((1, 1, 1, 1), int))
+    assert within.bias is not None
+    assert within.bias.dtype == np.int64
+    assert within.bias.tolist() == [2**62]

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._blas import available as blas_threads_settable
 from ._conv_nd import ConvProblem, check_conv
-from ._dtypes import conv_plan, finish_object, natural_dtype
+from ._dtypes import INT64_LIMIT, conv_plan, finish_object, max_abs, natural_dtype
 from ._engine import _chunk_source, _for_each_chunk, forced_strategy
 from ._results import allocate
 from ._staging import Staging
@@ -277,11 +277,16 @@ def _tap_products(win: Array, grads: Array, taps: list[tuple[int, ...]], total: 
 
 
 def _bias_gradient(dy: Array) -> Array:
-    """The sum of `dy` over all but its channel axis, exact for integers."""
+    """The sum of `dy` over all but its channel axis, exact for integers (in int64 where
+    no sum can overflow it, else in Python ints), in native byte order."""
     axes = tuple(range(dy.ndim - 1))
     if dy.dtype.kind in "biu":
-        exact = dy.astype(np.int64 if dy.dtype.itemsize < 8 else object)
-        return finish_object(np.asarray(exact.sum(axis=axes), dtype=object))
-    dtype = np.float32 if dy.dtype == np.float16 else dy.dtype
-    total: Array = dy.sum(axis=axes, dtype=dtype).astype(dy.dtype.newbyteorder("="))
+        terms = dy.size // max(dy.shape[-1], 1)
+        if dy.dtype.itemsize < 8 or max_abs(dy) * terms < INT64_LIMIT:
+            exact: Array = dy.astype(np.int64).sum(axis=axes)
+            return exact
+        return finish_object(np.asarray(dy.astype(object).sum(axis=axes), dtype=object))
+    native = dy.dtype.newbyteorder("=")
+    dtype = np.float32 if native == np.float16 else native
+    total: Array = dy.sum(axis=axes, dtype=dtype).astype(native)
     return total
