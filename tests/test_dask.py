@@ -14,9 +14,15 @@ from hypothesis import strategies as st
 
 import stridedconv as sc
 
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
-DTYPES = (np.uint8, np.int16, np.int64, np.float64)
+DTYPES = (np.bool_, np.uint8, np.int16, np.int64, np.float64)
+
+
+def _values(rng: np.random.Generator, dtype: type, shape: tuple[int, ...]) -> np.ndarray:
+    """Values in [0, 100) of `dtype`; bools half True."""
+    return rng.integers(0, 2 if dtype is np.bool_ else 100, shape).astype(dtype)
 
 
 def _chunking(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
@@ -36,10 +42,12 @@ def _check(lazy: Any, expected: np.ndarray) -> None:
     computed = lazy.compute(scheduler="threads")
     assert computed.dtype == lazy.dtype
     assert computed.shape == lazy.shape == expected.shape
-    # The declared chunks are those of the computed blocks.
-    for index in np.ndindex(*lazy.numblocks):
-        block = lazy.blocks[index]
-        assert block.compute(scheduler="synchronous").shape == block.shape
+    # The declared chunks are those of the computed blocks (all in one graph: one call per
+    # block would optimise the whole graph again for each).
+    blocks = [lazy.blocks[index] for index in np.ndindex(*lazy.numblocks)]
+    computed_blocks = dask.compute(*blocks, scheduler="synchronous")
+    for block, values in zip(blocks, computed_blocks, strict=True):
+        assert values.shape == block.shape
     if expected.dtype.kind in "iub":
         np.testing.assert_array_equal(computed, expected, strict=True)
     else:
@@ -51,19 +59,26 @@ def _check(lazy: Any, expected: np.ndarray) -> None:
 def test_conv_on_dask_equals_numpy(data: st.DataObject) -> None:
     dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
     d = data.draw(st.integers(1, 2), label="d")
+    groups = data.draw(st.sampled_from((1, 1, 2, 3)), label="groups")
     m, c, nc = (
         data.draw(st.integers(0, 5)),
-        data.draw(st.integers(1, 3)),
-        data.draw(st.integers(1, 3)),
+        groups * data.draw(st.integers(1, 3 // groups)),
+        groups * data.draw(st.integers(1, 3 // groups)),
     )
-    sizes = tuple(data.draw(st.integers(3, 7)) for _ in range(d))
+    kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(d))
+    dilation = data.draw(st.integers(1, 2), label="dilation")
+    # Every side pads less than the window's extent: at least that many samples suit every
+    # padding mode ('reflect' pads less than the axis on each side).
+    sizes = tuple(data.draw(st.integers(max(3, (k - 1) * dilation + 1), 7)) for k in kernel)
     rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed"))
-    x = rng.integers(0, 100, (m, *sizes, c)).astype(dtype)
-    kernels = rng.integers(-3, 4, (*(data.draw(st.integers(1, 3)) for _ in range(d)), c, nc))
+    x = _values(rng, dtype, (m, *sizes, c))
+    kernels = rng.integers(-3, 4, (*kernel, c // groups, nc))
     kwargs = {
         "stride": data.draw(st.integers(1, 3), label="stride"),
         "padding": data.draw(st.sampled_from(("valid", "same", "full", 1)), label="padding"),
-        "padding_mode": data.draw(st.sampled_from(("zeros", "replicate", "circular"))),
+        "dilation": dilation,
+        "groups": groups,
+        "padding_mode": data.draw(st.sampled_from(("zeros", "reflect", "replicate", "circular"))),
         "data_format": data.draw(st.sampled_from(("channels_last", "channels_first"))),
     }
     given_x = np.moveaxis(x, -1, 1) if kwargs["data_format"] == "channels_first" else x
@@ -74,18 +89,27 @@ def test_conv_on_dask_equals_numpy(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_pool_on_dask_equals_numpy(data: st.DataObject) -> None:
     dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
-    x = np.random.default_rng(data.draw(st.integers(0, 99))).integers(0, 100, (5, 7, 6, 2))
-    x = x.astype(dtype)
+    x = _values(np.random.default_rng(data.draw(st.integers(0, 99))), dtype, (5, 7, 6, 2))
     kwargs = {
         "mode": data.draw(st.sampled_from(("max", "avg", "min", "sum")), label="mode"),
         "padding": data.draw(st.sampled_from((0, 1, "same")), label="padding"),
+        "dilation": data.draw(st.integers(1, 2), label="dilation"),  # windows of 5 at most
         "ceil_mode": data.draw(st.booleans(), label="ceil_mode"),
         "count_include_pad": data.draw(st.booleans(), label="count_include_pad"),
+        "data_format": data.draw(st.sampled_from(("channels_last", "channels_first"))),
     }
     window = data.draw(st.integers(2, 3), label="window")
     stride = data.draw(st.integers(1, 3), label="stride")
-    lazy_x = da.from_array(x, chunks=_chunking(data.draw, x.shape))
-    _check(sc.pool(lazy_x, window, stride, **kwargs), sc.pool(x, window, stride, **kwargs))
+    given_x = np.moveaxis(x, -1, 1) if kwargs["data_format"] == "channels_first" else x
+    lazy_x = da.from_array(given_x, chunks=_chunking(data.draw, given_x.shape))
+    _check(sc.pool(lazy_x, window, stride, **kwargs), sc.pool(given_x, window, stride, **kwargs))
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_pooling_bools_in_spatial_chunks_gives_bools(mode: str) -> None:
+    x = np.random.default_rng(5).integers(0, 2, (2, 4, 4, 1)).astype(bool)
+    lazy = sc.pool(da.from_array(x, chunks=(1, 2, 4, 1)), 2, mode=mode, padding=1)
+    _check(lazy, sc.pool(x, 2, mode=mode, padding=1))
 
 
 def test_the_classic_functions_take_dask_arrays() -> None:

@@ -147,6 +147,9 @@ def _halos(
     flat: dict[str, Any] = {"pads": valid} if per_channel else {}
     if divisor is not None:
         flat["mode"] = "sum"
+    # Every block is held to the declared dtype (means sum in it), except bool: the maxima
+    # and minima of bools, in their own dtype, which `dtype=` cannot name (it asks for numbers).
+    hold = dtype.kind != "b"
     grid = np.empty([len(axis) - 1 for axis in starts], dtype=object)
     for index in np.ndindex(*grid.shape):
         region, out_region = [], []
@@ -164,7 +167,7 @@ def _halos(
         if np.ndim(divisor):  # counts per window: this block's
             divide = divisor[(slice(None), *out_region, slice(None))]
         out_shape = tuple(r.stop - r.start for r in out_region)
-        grid[index] = _blocks(part, halo, run, out_shape, dtype, True, divide)
+        grid[index] = _blocks(part, halo, run, out_shape, dtype, hold, divide)
     # Blocks joined along the last spatial axis first, then the ones before it.
     while grid.ndim:
         joined = np.empty(grid.shape[:-1], dtype=object)
