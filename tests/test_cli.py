@@ -162,7 +162,23 @@ def test_a_corrupt_file_is_reported_and_the_others_are_written(tmp_path: Path) -
     assert "b.png" in errors[0]
     assert "cannot read the image" in errors[0]
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.png"]
-    assert "wrote 2 of 3 images" in done.stdout
+    assert done.stdout == f"pool: wrote 2 of 3 images to {out}/; 1 failed (see above)\n"
+
+
+def test_missing_inputs_and_failed_images_are_told_apart(tmp_path: Path) -> None:
+    gray = save(tmp_path, "g.png", GRAY)
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    out = tmp_path / "o"
+    done = run("pool", gray, tmp_path / "bad.png", tmp_path / "nope", "--size", "2", "--out", out)
+    assert done.returncode == 1
+    assert done.stdout == (
+        f"pool: wrote 1 of 2 images to {out}/; 1 failed, 1 input gave no image (see above)\n"
+    )
+    done = run("pool", tmp_path / "nope", "--size", "2", "--out", out)
+    assert done.returncode == 1
+    assert (
+        done.stdout == f"pool: wrote 0 of 0 images to {out}/; 1 input gave no image (see above)\n"
+    )
 
 
 def test_a_missing_input_is_reported_and_the_others_are_written(tmp_path: Path) -> None:
@@ -193,6 +209,23 @@ def test_existing_outputs_are_kept_without_force(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert decoded(out / "g.png").shape == GRAY.shape
     assert np.load(out / "c.npy").shape == RGB.shape
+
+
+def test_existing_outputs_are_named_in_one_line(tmp_path: Path) -> None:
+    gray = save(tmp_path / "in", "g.png", GRAY)
+    rgb = save(tmp_path / "in", "c.png", RGB)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("g.png", "g.npy", "c.npy"):
+        (out / name).write_bytes(b"mine")
+    done = run("filter", gray, rgb, "--kernel", "box", "--out", out, "--raw")
+    assert done.returncode == 1
+    assert sorted(done.stderr.splitlines()) == [
+        f"stridedconv filter: error: {rgb}: {out / 'c.npy'} already exists; use --force to "
+        "replace it",
+        f"stridedconv filter: error: {gray}: {out / 'g.png'} and {out / 'g.npy'} already exist; "
+        "use --force to replace it",
+    ]
 
 
 def test_inputs_are_never_overwritten_even_with_force(tmp_path: Path) -> None:
@@ -352,6 +385,15 @@ def test_raw_help_says_how_to_load_python_ints(capsys: pytest.CaptureFixture[str
     assert "allow_pickle=True" in " ".join(capsys.readouterr().out.split())
 
 
+def test_pool_raw_help_says_what_pooling_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["pool", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    raw = text[text.index("--raw ") : text.index("--force ")]
+    assert "max keeps the image's dtype (integers exactly), avg gives floats" in raw
+    assert "kernel" not in raw  # pooling has none
+
+
 def test_a_failed_write_leaves_nothing_and_the_next_run_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -470,7 +512,10 @@ def test_an_unreadable_folder_is_reported_and_the_others_are_written(
         f"stridedconv pool: error: {locked}: cannot read it: Permission denied"
     ]
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "g.png"]
-    assert "wrote 2 of 3 images" in captured.out
+    # The folder is no image: two images, both written.
+    assert (
+        captured.out == f"pool: wrote 2 of 2 images to {out}/; 1 input gave no image (see above)\n"
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any folder")

@@ -3,10 +3,10 @@
 ``stridedconv demo`` runs `stridedconv.demo.run`. ``stridedconv filter`` and
 ``stridedconv pool`` read PNG or JPEG files (grayscale or RGB) with Pillow, convolve or pool
 each one with the library, and write the result as an 8-bit PNG for display and, with
-``--raw``, as the exact result in a ``.npy`` file (an exact result beyond int64 is an array of
-Python ints: load it with ``np.load(path, allow_pickle=True)``). Colour images are filtered
-channel by channel by a 2-D kernel. Every output is written to a temporary file and renamed
-into place when complete, so a failure leaves nothing half-written. Existing outputs are
+``--raw``, as the library's result in a ``.npy`` file (an exact convolution beyond int64 is an
+array of Python ints: load it with ``np.load(path, allow_pickle=True)``). Colour images are
+filtered channel by channel by a 2-D kernel. Every output is written to a temporary file and
+renamed into place when complete, so a failure leaves nothing half-written. Existing outputs are
 replaced only with ``--force``; inputs never.
 
 Each problem is one line on stderr, never a traceback: a file (or folder) that cannot be read,
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     --------
     >>> main(["pool", "no-such-image.png", "--size", "2", "--out", "pooled"])  # doctest: +SKIP
     stridedconv pool: error: no-such-image.png: no such file or folder
-    pool: wrote 0 of 1 images to pooled/; 1 failed (see above)
+    pool: wrote 0 of 0 images to pooled/; 1 input gave no image (see above)
     1
     """
     args = build_parser().parse_args(argv)

@@ -28,6 +28,10 @@ _RAW_HELP = (
     "also write the exact result as NAME.npy; a result beyond int64 (large integer kernels) "
     "is an array of Python ints, which loads with np.load(..., allow_pickle=True)"
 )
+_POOL_RAW_HELP = (
+    "also write the result as NAME.npy, as the library returns it: max keeps the image's "
+    "dtype (integers exactly), avg gives floats"
+)
 
 
 class UsageError(Exception):
@@ -193,11 +197,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _add_outputs(command: argparse.ArgumentParser) -> None:
+def _add_outputs(command: argparse.ArgumentParser, raw_help: str) -> None:
     command.add_argument(
         "--out", required=True, metavar="DIR", help="folder for the results (created if needed)"
     )
-    command.add_argument("--raw", action="store_true", help=_RAW_HELP)
+    command.add_argument("--raw", action="store_true", help=raw_help)
     command.add_argument(
         "--force", action="store_true", help="replace existing outputs (inputs never are)"
     )
@@ -292,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="'same' (default): output of the input's size at stride 1; 'valid': none; "
         "N or NH,NW: rows and columns of zeros on each side",
     )
-    _add_outputs(filter_)
+    _add_outputs(filter_, _RAW_HELP)
 
     pool_ = commands.add_parser(
         "pool",
@@ -308,5 +312,5 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pool_.add_argument("--stride", type=_pair(1), metavar="S", help="S or SH,SW; default: the size")
     pool_.add_argument("--mode", choices=("max", "avg"), default="max", help="default: max")
-    _add_outputs(pool_)
+    _add_outputs(pool_, _POOL_RAW_HELP)
     return parser

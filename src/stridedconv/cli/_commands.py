@@ -133,7 +133,8 @@ def _image_files(path: Path) -> list[Path]:
 
 
 def _collect(command: str, inputs: Sequence[str]) -> tuple[list[Path], int]:
-    """The files `inputs` name (folders: their image files, sorted); and how many failed."""
+    """The files `inputs` name (folders: their image files, sorted); and how many inputs gave
+    none (missing, unreadable, or a folder without image files)."""
     files: list[Path] = []
     failed = 0
     for text in inputs:
@@ -194,9 +195,8 @@ def _batch(
     if out.exists() and not out.is_dir():
         msg = f"--out {out} is a file; expected a folder"
         raise UsageError(msg)
-    files, failed = _collect(command, args.inputs)
-    jobs, refused = _plan(command, files, out, args.raw)
-    failed += refused
+    files, unread = _collect(command, args.inputs)
+    jobs, failed = _plan(command, files, out, args.raw)
     if jobs:
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -217,9 +217,26 @@ def _batch(
             bar.refresh()
             failed += 1
     bar.close()
-    summary = f"{command}: wrote {done} of {done + failed} images to {out}/"
-    print(summary if not failed else f"{summary}; {failed} failed (see above)")
-    return 1 if failed else 0
+    print(_summary(command, done, len(files), unread, out))
+    return 1 if failed or unread else 0
+
+
+def _summary(command: str, done: int, images: int, unread: int, out: Path) -> str:
+    """The closing line: images written of the image files found, then the failures, the
+    inputs that gave no image apart (they are no image files).
+
+    Examples
+    --------
+    >>> _summary("pool", 2, 3, 0, Path("out"))
+    'pool: wrote 2 of 3 images to out/; 1 failed (see above)'
+    >>> _summary("pool", 1, 1, 2, Path("out"))
+    'pool: wrote 1 of 1 image to out/; 2 inputs gave no image (see above)'
+    """
+    summary = f"{command}: wrote {done} of {images} image{'' if images == 1 else 's'} to {out}/"
+    problems = [f"{images - done} failed"] if done < images else []
+    if unread:
+        problems.append(f"{unread} input{'' if unread == 1 else 's'} gave no image")
+    return f"{summary}; {', '.join(problems)} (see above)" if problems else summary
 
 
 def _process(job: _Job, operation: Callable[[Array], Array], force: bool) -> str | None:
@@ -232,7 +249,8 @@ def _process(job: _Job, operation: Callable[[Array], Array], force: bool) -> str
         existing = [t for t in (job.picture, job.raw) if t is not None and t.exists()]
         if existing:
             names = " and ".join(str(t) for t in existing)
-            return f"{names} already exists; use --force to replace it"
+            verb = "exists" if len(existing) == 1 else "exist"
+            return f"{names} already {verb}; use --force to replace it"
     try:
         image = read_image(job.source)
     except OSError as error:
