@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
+import pytest
 
+import stridedconv._engine as engine
 from stridedconv._engine import forced
 
 INT64_MIN = -(2**63)
@@ -18,6 +21,20 @@ def forcing(**names: object) -> Iterator[None]:
     """`stridedconv._engine.forced` with the None entries (library defaults) left out."""
     with forced(**{key: value for key, value in names.items() if value is not None}):
         yield
+
+
+def chosen_strategies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The convolution strategies the engine's chooser picks from now on (in this test),
+    in call order."""
+    chosen: list[str] = []
+    choose = engine.conv_strategy
+
+    def spy(*args: Any, **kwargs: Any) -> str:
+        chosen.append(choose(*args, **kwargs))
+        return chosen[-1]
+
+    monkeypatch.setattr(engine, "conv_strategy", spy)
+    return chosen
 
 
 def is_exact(*arrays: np.ndarray) -> bool:

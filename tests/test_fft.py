@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,9 +21,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import stridedconv as sc
-import stridedconv._engine as engine
 import stridedconv._fft as fourier
-from checks import assert_exact_integers, assert_new_array, assert_within_bound, forcing
+from checks import (
+    assert_exact_integers,
+    assert_new_array,
+    assert_within_bound,
+    chosen_strategies,
+    forcing,
+)
 from test_conv import NdCase, nd_cases
 
 #: Real floats mostly; integers and complex, which the FFT hands to `taps`, now and then.
@@ -141,20 +145,8 @@ def test_numpy_fft_without_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
     np.testing.assert_allclose(with_numpy, with_scipy, rtol=1e-4, atol=1e-4)
 
 
-def _chosen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    chosen: list[str] = []
-    choose = engine.conv_strategy
-
-    def spy(*args: Any, **kwargs: Any) -> str:
-        chosen.append(choose(*args, **kwargs))
-        return chosen[-1]
-
-    monkeypatch.setattr(engine, "conv_strategy", spy)
-    return chosen
-
-
 def test_the_chooser_takes_ffts_for_large_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
-    chosen = _chosen(monkeypatch)
+    chosen = chosen_strategies(monkeypatch)
     rng = np.random.default_rng(3)
     images = rng.random((8, 64, 64), dtype=np.float32)
     large = rng.standard_normal((9, 9)).astype(np.float32)

@@ -10,8 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import stridedconv as sc
-import stridedconv._engine as engine
-from checks import assert_exact_integers, assert_within_bound, forcing, is_exact
+from checks import (
+    assert_exact_integers,
+    assert_within_bound,
+    chosen_strategies,
+    forcing,
+    is_exact,
+)
 from reference import conv_pads, correlate_nd
 from stridedconv import kernels
 from stridedconv._separable import rank_one
@@ -94,14 +99,7 @@ def test_rank_one_kernels_are_recognised(kernel: np.ndarray, separable: bool) ->
 def test_the_chooser_picks_two_passes_for_outer_products(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    chosen: list[str] = []
-    choose = engine.conv_strategy
-
-    def spy(*args: Any, **kwargs: Any) -> str:
-        chosen.append(choose(*args, **kwargs))
-        return chosen[-1]
-
-    monkeypatch.setattr(engine, "conv_strategy", spy)
+    chosen = chosen_strategies(monkeypatch)
     images = np.random.default_rng(1).integers(0, 256, (4, 16, 16), dtype=np.uint8)
     for kernel in (kernels.sobel_x(), kernels.gaussian(5, 1.0), np.array([[1, 0, -1]] * 3)):
         sc.convolve_grayscale_same(images, kernel)

@@ -350,41 +350,8 @@ def prepare(library: str, workload: AnyWorkload, *arrays: np.ndarray) -> Callabl
     """A zero-argument callable computing `workload` with `library` on `arrays`, what
     ``workload.inputs(dtype)`` gives: images and kernel, then `dy` for a gradient; images and
     labels for a LeNet-5 step."""
-    if isinstance(workload, GradWorkload):
-        return {
-            "stridedconv": _stridedconv_grad,
-            "torch": _torch_grad,
-            "scipy": _scipy_grad,
-            "naive": _naive_grad,
-        }[library](workload, *arrays)
-    if isinstance(workload, LenetStep):
-        return {
-            "stridedconv": _stridedconv_lenet,
-            "torch": _torch_lenet,
-            "scipy": _no_lenet,
-            "naive": _no_lenet,
-        }[library](workload, *arrays)
-    images, kernel = arrays
-    if isinstance(workload, PoolWorkload):
-        return {
-            "stridedconv": _stridedconv_pool,
-            "torch": _torch_pool,
-            "scipy": _scipy_pool,
-            "naive": _naive_pool,
-        }[library](workload, images, kernel)
-    if isinstance(workload, ConvWorkload):
-        return {
-            "stridedconv": _stridedconv_nd,
-            "torch": _torch_nd,
-            "scipy": _scipy_nd,
-            "naive": _naive_nd,
-        }[library](workload, images, kernel)
-    return {
-        "stridedconv": _stridedconv,
-        "torch": _torch,
-        "scipy": _scipy,
-        "naive": _naive,
-    }[library](workload, images, kernel)
+    peers: dict[str, Callable[..., Callable[[], Any]]] = PEERS[type(workload)]
+    return peers[library](workload, *arrays)
 
 
 def _stridedconv(w: Workload, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
@@ -858,3 +825,33 @@ def prepare_filter(library: str, images: np.ndarray, kernel: np.ndarray) -> Call
         flipped = kernel[None, ::-1, ::-1]  # convolution of the flipped kernel: correlation
         return lambda: signal.fftconvolve(images, flipped, mode="same", axes=(1, 2))
     raise NotImplementedError(f"no filtering with {library}")
+
+
+#: Per kind of workload, the function that prepares it for each library.
+PEERS: dict[type, dict[str, Callable[..., Callable[[], Any]]]] = {
+    Workload: {"stridedconv": _stridedconv, "torch": _torch, "scipy": _scipy, "naive": _naive},
+    ConvWorkload: {
+        "stridedconv": _stridedconv_nd,
+        "torch": _torch_nd,
+        "scipy": _scipy_nd,
+        "naive": _naive_nd,
+    },
+    PoolWorkload: {
+        "stridedconv": _stridedconv_pool,
+        "torch": _torch_pool,
+        "scipy": _scipy_pool,
+        "naive": _naive_pool,
+    },
+    GradWorkload: {
+        "stridedconv": _stridedconv_grad,
+        "torch": _torch_grad,
+        "scipy": _scipy_grad,
+        "naive": _naive_grad,
+    },
+    LenetStep: {
+        "stridedconv": _stridedconv_lenet,
+        "torch": _torch_lenet,
+        "scipy": _no_lenet,
+        "naive": _no_lenet,
+    },
+}
