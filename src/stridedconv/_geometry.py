@@ -115,6 +115,18 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
     return total // 2, total - total // 2
 
 
+def fixed_pads(
+    padding: str | tuple[tuple[int, int], ...], spans: tuple[int, ...]
+) -> tuple[tuple[int, int], ...]:
+    """(before, after) per axis for the paddings that do not depend on the input's size:
+    ``'valid'`` (none), ``'full'`` (``span - 1`` on both sides) or pairs, as they are."""
+    if padding == "full":
+        return tuple((span - 1, span - 1) for span in spans)
+    if isinstance(padding, str):  # 'valid'
+        return ((0, 0),) * len(spans)
+    return padding
+
+
 @functools.lru_cache(maxsize=256)  # a loop over small batches asks the same again and again
 def make_geometry(
     in_shape: tuple[int, ...],
@@ -149,12 +161,7 @@ def make_geometry(
         # ceil(n / s) by definition: an empty axis gives an empty output, never an error.
         out = tuple(-(-n // s) for n, s in zip(in_shape, stride, strict=True))
     else:
-        if padding == "full":
-            pad = tuple((span - 1, span - 1) for span in spans)
-        elif isinstance(padding, str):
-            pad = ((0, 0),) * len(kernel)
-        else:
-            pad = padding
+        pad = fixed_pads(padding, spans)
         padded = tuple(n + b + a for n, (b, a) in zip(in_shape, pad, strict=True))
         if any(span > n for span, n in zip(spans, padded, strict=True)):
             spread = "" if set(dilation) == {1} else f" ({kernel} taps at dilation {dilation})"

@@ -24,7 +24,7 @@ from ._conv_nd import CONV_PAD_WORDS, check_kernels
 from ._dtypes import Plan, check_cast, conv_plan, finish_object, natural_dtype
 from ._engine import _for_each_chunk, correlate, forced_strategy
 from ._gather import padded_sources
-from ._geometry import Geometry, extent, make_geometry, same_padding, tap_reads
+from ._geometry import Geometry, extent, fixed_pads, make_geometry, same_padding, tap_reads
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
@@ -207,12 +207,7 @@ def _forward_geometry(
             for n, k, s, dil in zip(sizes, kernel, stride, dilation, strict=True)
         )
     else:
-        if spec == "valid":
-            pads = ((0, 0),) * len(kernel)
-        elif spec == "full":
-            pads = tuple((span - 1, span - 1) for span in spans)
-        else:
-            pads = spec  # type: ignore[assignment]
+        pads = fixed_pads(spec, spans)
         sizes = tuple(
             (o - 1) * s + span - b - a + p if o else 0
             for o, s, span, (b, a), p in zip(out_shape, stride, spans, pads, extra, strict=True)
