@@ -150,3 +150,44 @@ def test_byte_order_and_exact_bias_sums() -> None:
     assert within.bias is not None
     assert within.bias.dtype == np.int64
     assert within.bias.tolist() == [2**62]
+
+
+FD_CASES = {
+    "strided same": {"stride": 2, "padding": "same"},
+    "dilated reflect": {"dilation": 2, "padding": 2, "padding_mode": "reflect"},
+    "grouped circular": {"groups": 2, "padding": ((1, 2), (0, 1)), "padding_mode": "circular"},
+    "channels first replicate": {
+        "padding": "full",
+        "padding_mode": "replicate",
+        "data_format": "channels_first",
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(FD_CASES))
+def test_gradients_match_central_differences(name: str) -> None:
+    """d sum(dy * conv(x, K)) / d x[i] and / d K[j] by central differences, float64."""
+    options = FD_CASES[name]
+    rng = np.random.default_rng(len(name))
+    first = options.get("data_format") == "channels_first"
+    x = rng.standard_normal((2, 4, 7, 7) if first else (2, 7, 7, 4))
+    kernels = rng.standard_normal((3, 2, 4 // options.get("groups", 1), 4))
+    dy = rng.standard_normal(sc.conv(x, kernels, **options).shape)
+    grads = sc.conv_vjp(dy, x, kernels, **options)
+
+    def loss(x: np.ndarray, kernels: np.ndarray) -> float:
+        return float(np.vdot(dy, sc.conv(x, kernels, **options)))
+
+    step = 1e-6
+    for array, grad, nudged in (
+        (x, grads.x, lambda v: loss(v, kernels)),
+        (kernels, grads.kernels, lambda v: loss(x, v)),
+    ):
+        assert grad is not None
+        for _ in range(5):
+            index = tuple(int(rng.integers(0, n)) for n in array.shape)
+            up, down = array.copy(), array.copy()
+            up[index] += step
+            down[index] -= step
+            estimate = (nudged(up) - nudged(down)) / (2 * step)
+            assert estimate == pytest.approx(float(grad[index]), rel=1e-6, abs=1e-6)
