@@ -23,6 +23,9 @@ IMAGES = np.ones((64, 28, 28, 3))
 GRAY = IMAGES[..., 0].copy()
 KERNELS = np.ones((3, 3, 3, 4))
 HUGE = 10**6
+#: One 2048x2048 float32 image (16 MiB, four chunks) and a random 15x15 kernel.
+LARGE = np.ones((1, 2048, 2048), np.float32)
+RANDOM_15 = np.random.default_rng(0).standard_normal((15, 15)).astype(np.float32)
 
 # Calls whose padded input would be gigabytes (or overflow NumPy's sizes) if staged whole,
 # for results of a few KiB.
@@ -51,6 +54,20 @@ CALLS: dict[str, Callable[[], Any]] = {
     "pool dilation": lambda: sc.pool(IMAGES, 3, 1, dilation=HUGE, padding="same"),
     "pool ceil_mode": lambda: sc.pool(IMAGES, 2, HUGE, "sum", ceil_mode=True),
     "windows": lambda: sc.windows(GRAY, (3, 3), 2**62),
+    # Padding far wider than the image: blocks of output rows.
+    "padding 2000, stride 8": lambda: sc.conv(IMAGES[:1], KERNELS, padding=2000, stride=8),
+    "padding 1000": lambda: sc.conv(IMAGES[:1, ..., :1], KERNELS[:, :, :1, :1], padding=1000),
+    # Gradients
+    "conv_vjp padding and stride": lambda: (
+        sc.conv_vjp(np.ones((64, 3, 3, 4)), IMAGES, KERNELS, padding=HUGE, stride=HUGE).x
+    ),
+    "conv_transpose padding and stride": lambda: sc.conv_transpose(
+        np.ones((64, 3, 3, 4)), KERNELS, padding=1998, stride=2000
+    ),
+    "pool_vjp stride 2**62": lambda: sc.pool_vjp(np.ones((64, 1, 1, 3)), IMAGES, 2, 2**62),
+    "pool_vjp padding": lambda: sc.pool_vjp(
+        np.ones((64, 1, 1, 3)), IMAGES, 2, 10**5, "avg", padding=1
+    ),
 }
 
 
@@ -65,6 +82,33 @@ def test_peak_beyond_the_result_is_a_few_chunks(name: str) -> None:
         tracemalloc.stop()
     owned = 0 if result.base is not None else result.nbytes  # windows() is a view
     assert peak - owned < 3 * CHUNK_BYTES, f"{name}: {(peak - owned) / 2**20:.1f} MiB"
+
+
+LARGE_CALLS: dict[str, Callable[[], Any]] = {
+    "3x3": lambda: sc.convolve_grayscale_same(LARGE, np.ones((3, 3), np.float32)),
+    "15x15, FFT": lambda: sc.convolve_grayscale_same(LARGE, RANDOM_15),
+    "3 -> 8 channels": lambda: sc.convolve(
+        np.broadcast_to(LARGE[..., None], (1, 2048, 2048, 3)), np.ones((3, 3, 3, 8), np.float32)
+    ),
+    "avg pool": lambda: sc.pool(LARGE[..., None], 3, 2, "avg", padding=1),
+}
+
+
+@pytest.mark.parametrize("name", list(LARGE_CALLS))
+def test_an_image_larger_than_a_chunk_is_computed_in_blocks_of_rows(name: str) -> None:
+    """One 2048x2048 image (16 MiB, four chunks; 48 MiB with three channels): beyond the
+    result, a chunk or so per thread, not the image's size again (after a first call,
+    which also makes the thread pool, the FFT's plans and the kernels' factors)."""
+    call = LARGE_CALLS[name]
+    call()
+    sc.release_memory()
+    tracemalloc.start()
+    try:
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - result.nbytes < 4 * CHUNK_BYTES, f"{name}: {(peak - result.nbytes) / 2**20:.1f}"
 
 
 def test_kept_scratch_is_capped_and_released() -> None:

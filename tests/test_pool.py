@@ -182,7 +182,9 @@ def test_pool_matches_the_reference(
     integers = data.draw(st.sampled_from((None, "int64", "object")), label="integers")
     # Gathering the windows (the path of sparse windows) changes nothing either.
     gather = data.draw(st.sampled_from((None, "always")), label="gather")
-    with forcing(pool=strategy, integers=integers if exact else None, gather=gather):
+    # So does computing each image in blocks of output rows (large images).
+    rows = data.draw(st.sampled_from((None, 1, 2)), label="rows per block")
+    with forcing(pool=strategy, integers=integers if exact else None, gather=gather, rows=rows):
         out = case.call()
     assert_new_array(out, case.x)
     assert out.flags.c_contiguous

@@ -28,7 +28,7 @@ from ._blas import single_threaded
 from ._contractions import CONTRACTIONS
 from ._dtypes import INTEGER_PATHS, Plan, finish_object
 from ._gather import compact, gather, is_sparse, source_indices
-from ._geometry import Geometry
+from ._geometry import Geometry, extent, row_blocks
 from ._reductions import REDUCTIONS
 from ._separable import rank_one
 from ._staging import Staging
@@ -54,6 +54,10 @@ SINGLE_IMAGE_IM2COL_BYTES = 2**20
 #: Forcing ``threads`` (tests) skips both limits.
 PARALLEL_BYTES = 8 * 2**20
 THREAD_CHUNK_BYTES = 2**20
+#: An image whose staged input and output take more than this is computed in blocks of
+#: output rows (`row_blocks`), so that memory stays within a few chunks for images of any
+#: size and padding of any width.
+IMAGE_BYTES = 4 * CHUNK_BYTES
 #: Chunks per thread when the batch is split for threads: enough that a thread rarely waits
 #: for the other at the end, few enough that each chunk's fixed cost (a few dozen NumPy
 #: calls) stays small. Measured on 1000 28x28 images, us per image: 1 a thread 2.8, 2 a
@@ -86,6 +90,7 @@ _KNOWN = {
     "pool": POOL_STRATEGIES,
     "integers": INTEGER_PATHS,
     "threads": None,  # a positive int
+    "rows": None,  # a positive int: output rows per block of every image (`row_blocks`)
     "gather": ("always", "never"),
     "adjoint": ("correlate", "scatter"),
     "kernel_gradient": ("dots", "im2col", "taps"),
@@ -99,7 +104,8 @@ def forced(**strategies: object) -> Iterator[None]:
 
     Keys: ``conv`` (one of `CONV_STRATEGIES`, or `FFT_STRATEGY`), ``pool`` (one of
     `POOL_STRATEGIES`), ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact
-    path the bound allows), ``threads`` (a positive int, for the BLAS-free strategies) and
+    path the bound allows), ``threads`` (a positive int, for the BLAS-free strategies),
+    ``rows`` (a positive int: every image of more output rows in blocks of that many) and
     ``gather`` (``'always'`` or ``'never'``: gather the windows of every problem, or of
     none; see `_gather`) and ``adjoint`` (``'correlate'`` or ``'scatter'``: how
     `_transpose.scatter` computes the adjoint of a convolution of stride 1) and
@@ -360,6 +366,51 @@ def _chunk_source(
     return take, blocks, math.prod(blocks.in_shape) * x.shape[-1]
 
 
+def _rows_per_block(geometry: Geometry, per_image: int) -> int | None:
+    """Output rows per block for an image whose working set, `per_image` bytes, exceeds
+    `IMAGE_BYTES`, or None: blocks read their own rows of the input (and the halo their
+    windows need), so only padding that does not depend on the input (zeros, or pooling's
+    fill) is cut; sparse windows are gathered instead (`_gather`)."""
+    if geometry.padding_mode != "zeros" or geometry.out_shape[0] < 2:
+        return None
+    if forced_strategy("gather") == "always" or is_sparse(geometry):
+        return None
+    forced_rows = forced_strategy("rows")
+    if forced_rows is not None:  # tests: blocks of this many rows, on images of more
+        return int(forced_rows) if geometry.out_shape[0] > int(forced_rows) else None
+    if per_image <= IMAGE_BYTES:
+        return None
+    # The input rows a block may read to stay within a chunk, less the halo of its windows;
+    # but blocks read at most twice their own rows (a halo wider than that, as of a huge
+    # dilation, would stage the same rows over and over: 25x the time for 3x3 windows of
+    # dilation 300 on a 28x28 image).
+    readable = geometry.padded_shape[0] * CHUNK_BYTES // per_image
+    span, step = extent(geometry.kernel[0], geometry.dilation[0]), geometry.stride[0]
+    rows = max(1, (readable - span + 1) // step, -(-(span - 1) // step))
+    # Blocks that each read half the image or more would save nothing.
+    return rows if 2 * (rows * step + span - 1) <= geometry.padded_shape[0] else None
+
+
+def _by_row_blocks(
+    m: int,
+    geometry: Geometry,
+    rows: int,
+    block: Callable[[int, slice, slice, Geometry], None],
+    *,
+    parallel: bool,
+) -> None:
+    """``block(image, output rows, input rows, block geometry)`` for every image and block
+    of `rows` output rows, the blocks on the engine's threads (BLAS on one meanwhile)."""
+    tasks = [(i, *rows_of) for i in range(m) for rows_of in row_blocks(geometry, rows)]
+
+    def work(chunk: slice, _: Staging) -> None:
+        for task in tasks[chunk]:
+            block(*task)
+
+    staging = Staging(geometry)
+    _for_each_chunk(len(tasks), CHUNK_BYTES, staging, work, parallel=parallel, calls_blas=True)
+
+
 def correlate(
     x: Array,
     kernels: Array,
@@ -397,6 +448,7 @@ def correlate(
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
     weights = kernels.astype(plan.compute)
+    whole = geometry
     take, geometry, gathered = _chunk_source(x, geometry, fill=0)
     taps = math.prod(kernels.shape[:-2])
     im2col_bytes = None
@@ -434,6 +486,16 @@ def correlate(
         )
         + gathered * x.dtype.itemsize
     )
+    rows = None if gathered else _rows_per_block(whole, per_image)
+    if rows is not None:  # a large image: blocks of its output rows, one after another
+        inner = Plan(plan.compute, out.dtype)  # Python ints are finished here, once
+
+        def block(i: int, out_rows: slice, in_rows: slice, part: Geometry) -> None:
+            source, dest = x[i : i + 1, in_rows], out[i : i + 1, out_rows]
+            correlate(source, kernels, part, inner, dest, bias=bias, groups=groups)
+
+        _by_row_blocks(m, whole, rows, block, parallel=plan.compute.kind != "O")
+        return out if plan.result is not None else finish_object(out)
     shift = None if bias is None else _bias_values(bias, out, plan)
     # A float result narrower than its compute dtype (float16) gets its bias before rounding.
     widen = shift is not None and out.dtype.kind in "fc" and plan.compute != out.dtype
@@ -502,6 +564,21 @@ def reduce_windows(
     result = out.dtype
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
+    per_image = math.prod(geometry.padded_shape) * x.shape[-1] * plan.compute.itemsize * 2
+    rows = _rows_per_block(geometry, per_image)
+    if rows is not None:  # a large image: blocks of its output rows, one after another
+        inner = Plan(plan.compute, out.dtype)
+
+        def block(i: int, out_rows: slice, in_rows: slice, part: Geometry) -> None:
+            # Means divide by the counts of the whole problem's windows.
+            counts = divisor
+            if isinstance(divisor, np.ndarray) and divisor.ndim:
+                counts = divisor[:, out_rows]
+            source, dest = x[i : i + 1, in_rows], out[i : i + 1, out_rows]
+            reduce_windows(source, part, ufunc, inner, dest, fill=fill, divisor=counts)
+
+        _by_row_blocks(m, geometry, rows, block, parallel=plan.compute.kind != "O")
+        return out if plan.result is not None else finish_object(out)
     reduction = REDUCTIONS[pool_strategy(geometry)]
     in_place = plan.compute == result
     take, geometry, gathered = _chunk_source(x, geometry, fill=fill)

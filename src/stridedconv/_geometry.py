@@ -90,6 +90,42 @@ def tap_reads(
     return tuple(positions), tuple(samples)
 
 
+def row_blocks(geometry: Geometry, rows: int) -> list[tuple[slice, slice, Geometry]]:
+    """The output rows (first spatial axis) in blocks of `rows`, each with the input rows
+    its windows read and its own geometry: those input rows, padded where the block reaches
+    past the input. Every block computes exactly its rows of the whole problem when the
+    padding holds zeros (or any value that does not depend on the input).
+
+    Examples
+    --------
+    >>> g = make_geometry((7, 4), (3, 3), (1, 1), "same")
+    >>> [(out.start, out.stop, rows.start, rows.stop, block.pad[0])
+    ...  for out, rows, block in row_blocks(g, 3)]
+    [(0, 3, 0, 4, (1, 0)), (3, 6, 2, 7, (0, 0)), (6, 7, 5, 7, (0, 1))]
+    """
+    (before, _), n = geometry.pad[0], geometry.in_shape[0]
+    s, span = geometry.stride[0], extent(geometry.kernel[0], geometry.dilation[0])
+    blocks = []
+    for first in range(0, geometry.out_shape[0], rows):
+        last = min(first + rows, geometry.out_shape[0]) - 1
+        low, high = first * s - before, last * s + span - before  # input rows read
+        start = min(max(low, 0), n)
+        read = slice(start, max(min(high, n), start))
+        pads = ((max(-low, 0), max(high - max(n, start), 0)), *geometry.pad[1:])
+        if read.stop == read.start:  # a block that reads padding only
+            pads = ((high - low, 0), *geometry.pad[1:])
+        block = make_geometry(
+            (read.stop - read.start, *geometry.in_shape[1:]),
+            geometry.kernel,
+            geometry.stride,
+            pads,
+            dilation=geometry.dilation,
+            padding_mode=geometry.padding_mode,
+        )
+        blocks.append((slice(first, last + 1), read, block))
+    return blocks
+
+
 def extent(kernel: int, dilation: int) -> int:
     """Span of a dilated window: ``(kernel - 1) * dilation + 1`` samples."""
     return (kernel - 1) * dilation + 1
