@@ -46,7 +46,10 @@ def test_gradients_are_exact_by_linearity(case: NdCase, data: st.DataObject) -> 
     gather = data.draw(st.sampled_from((None, "always")), label="gather")
     integers = data.draw(st.sampled_from((None, "int64", "object")), label="integers")
     path = data.draw(st.sampled_from((None, "dots", "im2col", "taps")), label="kernel path")
-    with forcing(adjoint=adjoint, gather=gather, integers=integers, kernel_gradient=path):
+    rows = data.draw(st.sampled_from((None, 1, 2)), label="rows per block")
+    with forcing(
+        adjoint=adjoint, gather=gather, integers=integers, kernel_gradient=path, rows=rows
+    ):
         grads = sc.conv_vjp(dy, case.x_arg, case.kernels, **options)
     assert grads.x is not None
     assert grads.kernels is not None

@@ -9,6 +9,7 @@ accumulated chunk by chunk of the batch, the bias's as a sum.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -19,7 +20,14 @@ import numpy as np
 from ._blas import available as blas_threads_settable
 from ._conv_nd import ConvProblem, check_conv
 from ._dtypes import INT64_LIMIT, conv_plan, finish_object, max_abs, natural_dtype
-from ._engine import _chunk_source, _for_each_chunk, forced_strategy
+from ._engine import (
+    _by_row_blocks,
+    _chunk_source,
+    _for_each_chunk,
+    _rows_per_block,
+    forced_strategy,
+)
+from ._geometry import Geometry
 from ._results import allocate
 from ._staging import Staging
 from ._transpose import scatter
@@ -199,6 +207,20 @@ def _kernel_gradient(dy: Array, problem: ConvProblem) -> Array:
         per_pixel += len(every_tap) * cg
     per_image = math.prod(staging.sizes) * per_pixel * compute.itemsize
     per_image += gathered * x.dtype.itemsize
+    result_dtype = np.dtype(object) if plan.result is None else plan.result
+    rows = None if gathered else _rows_per_block(problem.geometry, per_image)
+    if rows is not None:  # large images: the sum of the gradients of blocks of rows
+        parts: dict[tuple[int, int], Array] = {}
+
+        def block(i: int, out_rows: slice, in_rows: slice, part: Geometry) -> None:
+            rows_of = dataclasses.replace(problem, x=x[i : i + 1, in_rows], geometry=part)
+            parts[i, out_rows.start] = _kernel_gradient(dy[i : i + 1, out_rows], rows_of)
+
+        _by_row_blocks(x.shape[0], problem.geometry, rows, block, parallel=compute.kind != "O")
+        total = np.zeros(kernels.shape, result_dtype)  # Python ints where int64 may not hold
+        for key in sorted(parts):  # in order: the same result on any number of threads
+            total += parts[key]
+        return total if plan.result is not None else finish_object(total)
     sums: dict[int, Array] = {}
 
     def work(chunk: slice, staging: Staging) -> None:
