@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dask import is_dask, run_lazily
+from ._dask import is_dask, refuse_out, run_lazily
 from ._dtypes import check_cast, conv_plan, natural_dtype
 from ._engine import correlate, forced_strategy
 from ._geometry import PADDING_MODES, Geometry, make_geometry
@@ -345,9 +345,7 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
         wanted = check_cast(natural, wanted, "the convolution")
     target = natural if wanted is None else wanted
     if is_dask(p.x):
-        if out is not None:
-            msg = "out must be None for a dask array: the result is a lazy dask array"
-            raise TypeError(msg)
+        refuse_out(out)
         # Exact integers are declared int64, and every block is held to it.
         hold = wanted is not None or target.kind in "iu"
         lazy: Array = run_lazily(p, run_conv, target, hold)

@@ -1,7 +1,8 @@
 """The four functions of the course's backward-propagation project, with its signatures, so
 that learners can check their own code: thin front ends over `conv`, `pool`, `conv_vjp`
 and `pool_vjp`, checked through the same entry paths, in the course's words (``A_prev``,
-``W``, ``b``, ``dZ``, ``dA``)."""
+``W``, ``b``, ``dZ``, ``dA``). A dask ``A_prev`` (or ``dZ``, ``dA``) gives lazy dask
+results, as those functions give them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ._gradients import vjp_of as conv_vjp_of
 from ._pool_gradients import vjp_of as pool_vjp_of
 from ._pooling import PoolProblem, check_pool, run_pool
 from ._typing import Array, ArrayLike, IntOrPair, Padding
-from ._validation import PAD_WORDS, as_numeric_array, check_ndim
+from ._validation import PAD_WORDS, as_batch, as_numeric_array, check_ndim
 
 NAMES = ConvNames("A_prev", "W")
 
@@ -21,7 +22,7 @@ def _layer(
     A_prev: ArrayLike, W: ArrayLike, b: ArrayLike, padding: object, stride: object
 ) -> tuple[ConvProblem, Array]:
     """The checked convolution of a layer and its bias ``(1, 1, 1, c_new)`` as ``(c_new,)``."""
-    A_prev = as_numeric_array(A_prev, "A_prev")
+    A_prev = as_batch(A_prev, "A_prev")
     W = as_numeric_array(W, "W")
     check_ndim(A_prev, "A_prev", "(m, h_prev, w_prev, c_prev)")
     check_ndim(W, "W", "(kh, kw, c_prev, c_new)")
@@ -59,6 +60,8 @@ def conv_forward(
     Returns
     -------
     ndarray, shape (m, h_new, w_new, c_new)
+        A lazy dask array for a dask `A_prev` (`activation` is applied to it lazily if it
+        is a NumPy ufunc or another function that dask arrays support).
 
     Examples
     --------
@@ -91,7 +94,8 @@ def conv_backward(
     ----------
     dZ : array_like, shape (m, h_new, w_new, c_new)
         The gradient of the loss with respect to the layer's unactivated output; exactly
-        the shape the forward pass gives.
+        the shape the forward pass gives. A dask `dZ` or `A_prev` gives dask gradients
+        (see `conv_vjp`).
     A_prev, W, b, padding, stride
         As given to `conv_forward`.
 
@@ -121,7 +125,7 @@ def conv_backward(
 def _pool_layer(
     A_prev: ArrayLike, kernel_shape: object, stride: object, mode: object
 ) -> PoolProblem:
-    A_prev = as_numeric_array(A_prev, "A_prev")
+    A_prev = as_batch(A_prev, "A_prev")
     check_ndim(A_prev, "A_prev", "(m, h_prev, w_prev, c)")
     return check_pool(A_prev, kernel_shape, stride, mode, batch_name="A_prev")
 
@@ -144,6 +148,7 @@ def pool_forward(
     Returns
     -------
     ndarray, shape (m, h_new, w_new, c)
+        A lazy dask array for a dask `A_prev`.
 
     Examples
     --------
@@ -168,7 +173,8 @@ def pool_backward(
     ----------
     dA : array_like, shape (m, h_new, w_new, c)
         The gradient with respect to the pooling layer's output; exactly the shape the
-        forward pass gives.
+        forward pass gives. A dask `dA` or `A_prev` gives a lazy dask gradient (see
+        `pool_vjp`).
     A_prev, kernel_shape, stride, mode
         As given to `pool_forward`.
 

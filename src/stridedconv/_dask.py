@@ -17,25 +17,49 @@ means divide by the counts of the whole problem. Circular padding wider than an 
 runs on `STRIDEDCONV_DASK_THREADS` threads (default 1) with BLAS on one thread, so that a
 dask worker's threads are not oversubscribed.
 
+The gradients (`conv_transpose`, `conv_vjp`, `pool_vjp` and the course's functions) run
+per batch chunk too (`batch_aligned`, `map_batches`): chunks along the spatial axes are
+merged, and along the channel axis too except for pooling; a NumPy `x` or `dy` beside a dask
+one is cut into the same batch chunks. The kernels' and the bias's gradients are sums over
+the batch: one part per batch chunk, added in a tree of tasks (`sum_over_batches`), where an
+int64 sum that does not fit raises, naming `dtype`.
+
 Dask is imported only when a dask array is given.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ._blas import single_threaded
+from ._dtypes import check_range
 from ._typing import Array
 
 
 def is_dask(value: object) -> bool:
     """Whether `value` is a dask array (without importing dask)."""
     return type(value).__module__.startswith("dask.array")
+
+
+def refuse_out(out: object) -> None:
+    """Refuse an `out` array for a dask batch, whose result is lazy."""
+    if out is not None:
+        msg = "out must be None for a dask array: the result is a lazy dask array"
+        raise TypeError(msg)
+
+
+def channels_first_of(result: Any, channels_first: bool) -> Any:
+    """A lazy channels-last `result` in the caller's layout."""
+    if not channels_first:
+        return result
+    return result.transpose(0, result.ndim - 1, *range(1, result.ndim - 1))
 
 
 def _task_threads() -> int:
@@ -74,7 +98,7 @@ def run_lazily(
         result = _halos(flat, x, run, dtype, fill, divisor)
     if getattr(problem, "squeeze", False):
         return result[..., 0]
-    return result if not problem.channels_first else result.transpose(0, -1, *range(1, x.ndim - 1))
+    return channels_first_of(result, problem.channels_first)
 
 
 def _blocks(
@@ -89,26 +113,129 @@ def _blocks(
     """`run` on every block of `x` (whole samples, channels last), the problem's batch
     replaced: a channels-last result of spatial shape `out_shape` (and `divide`d, for
     means). Convolutions give one chunk of output channels, pooling keeps x's."""
-    from ._engine import forced  # the engine's threads per task
-
-    threads = _task_threads()
     # The task function carries the problem without its batch: dask names the result by
     # hashing the function, which would otherwise hash the whole input graph.
     template = dataclasses.replace(problem, x=np.empty((0,) * x.ndim, x.dtype))
 
     def block(samples: Array) -> Array:
-        with forced(threads=threads), single_threaded():
-            part = dataclasses.replace(template, x=samples)
-            result = run(part, dtype=dtype if fixed else None)
-            return result if divide is None else np.true_divide(result, divide, dtype=dtype)
+        part = dataclasses.replace(template, x=samples)
+        result = run(part, dtype=dtype if fixed else None)
+        return result if divide is None else np.true_divide(result, divide, dtype=dtype)
 
     channels = (problem.kernels.shape[-1],) if hasattr(problem, "kernels") else x.chunks[-1]
-    return x.map_blocks(
-        block,
+    return map_batches(block, [x], (*((n,) for n in out_shape), channels), dtype)
+
+
+def batch_aligned(*arrays: Any, keep_channels: bool = False) -> list[Any]:
+    """`arrays` (batch first, channels last; dask or NumPy, at least one dask) as dask arrays
+    of the same batch chunks, those of the first dask one, with one chunk along every
+    spatial axis, and along the channel axis too unless `keep_channels` (then the first
+    dask array's channel chunks). NumPy arrays are cut into those chunks (`da.asarray`)."""
+    import dask.array as da
+
+    first = next(array for array in arrays if is_dask(array))
+    channels = first.chunks[-1] if keep_channels else -1
+
+    def aligned(array: Any) -> Any:
+        chunks = (first.chunks[0], *(-1,) * (array.ndim - 2), channels)
+        if is_dask(array):
+            return array.rechunk(chunks)
+        return da.asarray(array, chunks=chunks)  # type: ignore[no-untyped-call]
+
+    return [aligned(array) for array in arrays]
+
+
+def _in_task(function: Callable[..., Array]) -> Callable[..., Array]:
+    """`function` run with the engine's threads of a task (`STRIDEDCONV_DASK_THREADS`) and
+    BLAS on one thread."""
+    from ._engine import forced
+
+    threads = _task_threads()
+
+    def task(*blocks: Array) -> Array:
+        with forced(threads=threads), single_threaded():
+            return function(*blocks)
+
+    return task
+
+
+def map_batches(
+    function: Callable[..., Array],
+    arrays: Sequence[Any],
+    sample_chunks: Sequence[tuple[int, ...]],
+    dtype: np.dtype[np.generic],
+) -> Any:
+    """`function(*blocks)` on the blocks of the dask `arrays` (aligned by `batch_aligned`),
+    one task each: an array of `dtype` with the batch chunks of `arrays` and
+    `sample_chunks` along the other axes. `function` must hold no dask array: dask names
+    the result by hashing it."""
+    import dask.array as da
+
+    ndim = 1 + len(sample_chunks)
+    return da.map_blocks(  # type: ignore[no-untyped-call]
+        _in_task(function),
+        *arrays,
         dtype=dtype,
-        chunks=(x.chunks[0], *((n,) for n in out_shape), channels),
-        meta=np.empty((0,) * x.ndim, dtype),
+        chunks=(arrays[0].chunks[0], *sample_chunks),
+        meta=np.empty((0,) * ndim, dtype),
     )
+
+
+def sum_over_batches(
+    function: Callable[..., Array],
+    arrays: Sequence[Any],
+    shape: tuple[int, ...],
+    dtype: np.dtype[np.generic],
+    result: np.dtype[np.generic],
+    what: str,
+) -> Any:
+    """The sum over the batch chunks of the dask `arrays` (aligned by `batch_aligned`, every
+    axis but the batch in one chunk) of `function(*blocks)`, an array of `shape` in `dtype`:
+    one task per chunk, the parts added in a tree of tasks in `dtype`, then cast to
+    `result`. An int64 sum that does not fit raises, naming `dtype` and `what` is summed."""
+    import dask.array as da
+
+    task = _in_task(function)
+
+    def part(*blocks: Array) -> Array:
+        return task(*blocks)[None]  # (1, *shape): this chunk's part
+
+    # Axis names: 0 the batch, then the other axes of each array, then those of `shape`.
+    names = itertools.count(1)
+    given = [(0, *(next(names) for _ in range(array.ndim - 1))) for array in arrays]
+    new = tuple(next(names) for _ in shape)
+    parts = da.blockwise(  # type: ignore[no-untyped-call]
+        part,
+        (0, *new),
+        *(item for array, axes in zip(arrays, given, strict=True) for item in (array, axes)),
+        new_axes=dict(zip(new, shape, strict=True)),
+        adjust_chunks={0: 1},
+        dtype=dtype,
+        meta=np.empty((0,) * (1 + len(shape)), dtype),
+        concatenate=True,
+    )
+    add = functools.partial(_add_parts, what=what)
+    meta = np.empty((0,) * len(shape), dtype)
+    total = da.reduction(  # type: ignore[no-untyped-call]
+        parts, add, add, combine=add, axis=0, dtype=dtype, meta=meta
+    )
+    return total if result == dtype else total.astype(result)
+
+
+def _add_parts(parts: Array, axis: Any, keepdims: bool, what: str) -> Array:
+    """The sum of `parts` along `axis` in their dtype; for int64, exact or raising."""
+    with np.errstate(all="ignore"):  # IEEE sums without warnings, as in the engine
+        total: Array = parts.sum(axis=axis, keepdims=keepdims, dtype=parts.dtype)
+        if parts.dtype != np.int64 or parts.size == 0:
+            return total
+        # int64 sums wrap modulo 2**64, so the total is exact when it fits: float64 sums of
+        # n parts, off by at most n**2 * 2**11 (below 2**61 for any n < 2**25), say so
+        # unless they come near 2**63.
+        rough = np.abs(parts.sum(axis=axis, dtype=np.float64)).max()
+    if rough >= 2.0**62:
+        exact = parts.astype(object).sum(axis=axis)
+        check_range(max(abs(v) for v in np.ravel(exact)), parts.dtype, True, what)
+    return total
 
 
 def _halos(

@@ -191,10 +191,12 @@ def conv_plan(
     bias: Array | None = None,
     dtype: np.dtype[np.generic] | None = None,
     name: str = "dtype",
+    what: str = "the convolution",
 ) -> Plan:
     """Dtypes for cross-correlating `x` with `kernels` of shape ``(..., nc)``, then adding
     `bias` (if any) of shape ``(nc,)``: exact only when every one of them is exact, and in
-    `dtype` when one was asked for (checked by `check_cast`; `name` asked for it)."""
+    `dtype` when one was asked for (checked by `check_cast`; `name` asked for it, for `what`
+    is computed)."""
     inputs = (x, kernels) if bias is None else (x, kernels, bias)
     if dtype is not None and dtype.kind in "fc":
         return Plan(float_plan(dtype).compute, dtype)
@@ -206,7 +208,7 @@ def conv_plan(
         return integer_plan(bound, np.dtype(np.int64), force)
     # Signs are known cheaply: x by its dtype, the (small) kernels and bias by their values.
     signed = x.dtype.kind == "i" or any(_may_be_negative(a) for a in inputs[1:])
-    check_range(bound, dtype, signed, "the convolution", name)
+    check_range(bound, dtype, signed, what, name)
     return integer_plan(bound, dtype, force, fixed=True)
 
 

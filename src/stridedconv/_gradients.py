@@ -4,22 +4,33 @@
 then computes each gradient asked for: the input's by the adjoint scatter of
 `conv_transpose` (gradient that reached reflected, replicated or wrapped padding folded back
 onto the samples it was copied from), the kernels' tap by tap as ``windows^T @ dy``
-accumulated chunk by chunk of the batch, the bias's as a sum.
+accumulated chunk by chunk of the batch, the bias's as a sum. A dask `dy` or `x` gives dask
+gradients, computed per batch chunk by the same functions (`_lazy_gradients`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._blas import available as blas_threads_settable
 from ._conv_nd import ConvProblem, check_conv
-from ._dtypes import INT64_LIMIT, conv_plan, finish_object, max_abs, natural_dtype
+from ._dask import is_dask
+from ._dtypes import (
+    INT64_LIMIT,
+    check_range,
+    conv_plan,
+    finish_object,
+    float_plan,
+    max_abs,
+    natural_dtype,
+)
 from ._engine import (
     _by_row_blocks,
     _chunk_source,
@@ -83,6 +94,7 @@ def conv_vjp(
     ----------
     dy : array_like, shape (m, o1, ..., od, nc) or (m, nc, o1, ..., od)
         The gradient of a loss with respect to ``conv(x, kernels, ...)``: exactly its shape.
+        A dask `dy` or `x` gives dask gradients (see Notes).
     x, kernels, stride, padding, dilation, groups, padding_mode, data_format
         As given to `conv`.
     wrt : sequence of {'x', 'kernels', 'bias'}, default all three
@@ -94,7 +106,8 @@ def conv_vjp(
         A named tuple ``(x, kernels, bias)`` of the gradients of ``sum(dy * conv(x, kernels,
         bias=b, **kw))``, of shapes ``x.shape``, ``kernels.shape`` and ``(nc,)``. Integer and
         bool inputs give exact int64 gradients (Python ints in an object array only beyond
-        int64); floats keep their precision, as in `conv`.
+        int64); floats keep their precision, as in `conv`. Dask arrays for a dask `dy` or
+        `x`.
 
     Raises
     ------
@@ -105,6 +118,16 @@ def conv_vjp(
     See Also
     --------
     conv_transpose : the gradient with respect to `x` of zero-padded convolutions, on its own.
+
+    Notes
+    -----
+    *Dask*: when `dy` or `x` is a dask array, the arguments are checked at once from shapes
+    and dtypes and lazy dask arrays are returned. Both are cut into the batch chunks of `x`
+    (of `dy` when `x` is a NumPy array), with their spatial and channel chunks merged. The
+    gradient with respect to `x` is one task per batch chunk, which reads `dy` only; those
+    with respect to the kernels and the bias are sums over the batch chunks, one part per
+    chunk added in a tree of tasks. Exact integers are declared int64: a chunk whose values
+    could overflow it, or a sum that does, raises, naming `dtype`.
 
     Examples
     --------
@@ -138,6 +161,8 @@ def vjp_of(problem: ConvProblem, dy: object, asked: set[str], dy_name: str = "dy
         f"{problem.kernels.shape}"
     )
     gradient = as_result_gradient(dy, dy_name, problem.result_shape, "conv", inputs, first)
+    if is_dask(gradient) or is_dask(problem.x):
+        return _lazy_gradients(gradient, problem, asked, inputs)
     dx = _input_gradient(gradient, problem, inputs) if "x" in asked else None
     dk = _kernel_gradient(gradient, problem) if "kernels" in asked else None
     db = _bias_gradient(gradient) if "bias" in asked else None
@@ -155,9 +180,58 @@ def _wrt(wrt: object) -> set[str]:
     return {word(item, "wrt", WRT) for item in wrt}
 
 
-def _input_gradient(dy: Array, problem: ConvProblem, inputs: str) -> Array:
+def _lazy_gradients(dy: Any, problem: ConvProblem, asked: set[str], inputs: str) -> ConvGradients:
+    """The gradients `asked` as dask arrays, for a dask `dy` or `x` (channels last, checked):
+    the input's per batch chunk of `x`, which it does not read; the kernels' and the bias's
+    as sums over the batch chunks of each chunk's gradient. Exact integers are int64, every
+    chunk and every sum held to it."""
+    from ._dask import batch_aligned, channels_first_of, map_batches, sum_over_batches
+
+    x, dy = batch_aligned(problem.x, dy)
+    sample, nc = x.shape[1:], problem.kernels.shape[-1]
+    # The tasks carry no dask array (dask hashes them): the problem without its batch.
+    empty = np.empty((0, *sample), x.dtype)
+    template = dataclasses.replace(problem, x=empty, channels_first=False)
+    dx = dk = db = None
+    if "x" in asked:
+        natural = natural_dtype((np.empty(0, dy.dtype), problem.kernels))
+        held = natural if natural.kind in "iu" else None
+
+        def input_part(grads: Array) -> Array:
+            # Only x's shape matters: a read-only view of one zero, of this chunk's shape.
+            shaped = np.broadcast_to(np.zeros((), template.x.dtype), (grads.shape[0], *sample))
+            part = dataclasses.replace(template, x=shaped)
+            return _input_gradient(grads, part, inputs, held)
+
+        dx = map_batches(input_part, [dy], [(n,) for n in sample], natural)
+        dx = channels_first_of(dx, problem.channels_first)
+    if "kernels" in asked:
+        # The dtypes of the whole gradient, from the dtypes alone; each chunk's part in
+        # its compute dtype (int64 for integers).
+        plan = conv_plan(template.x, np.empty((0, nc), dy.dtype))
+        total = plan.result
+        assert total is not None  # no values, no Python ints
+        part_dtype = total if total.kind in "iu" else plan.compute
+
+        def kernel_part(samples: Array, grads: Array) -> Array:
+            part = dataclasses.replace(template, x=samples)
+            return _kernel_gradient(grads, part, part_dtype)
+
+        shape = problem.kernels.shape
+        dk = sum_over_batches(kernel_part, [x, dy], shape, part_dtype, total, "the kernel gradient")
+    if "bias" in asked:
+        compute, result = _bias_dtypes(dy.dtype)
+        bias_part = functools.partial(_bias_gradient, part=True)
+        db = sum_over_batches(bias_part, [dy], (nc,), compute, result, "the bias gradient")
+    return ConvGradients(dx, dk, db)
+
+
+def _input_gradient(
+    dy: Array, problem: ConvProblem, inputs: str, dtype: np.dtype[np.generic] | None = None
+) -> Array:
     """The adjoint scatter of `conv_transpose`, in the forward geometry of `x`; `inputs`
-    names them for the message of a gradient too large to allocate."""
+    names them for the message of a gradient too large to allocate. An integer `dtype`
+    holds exact results to it (raising, naming `dtype`, where they could overflow it)."""
     shown = given_shape(problem.x, problem.channels_first)
 
     def result(dtype: np.dtype[np.generic]) -> Array:
@@ -166,17 +240,22 @@ def _input_gradient(dy: Array, problem: ConvProblem, inputs: str) -> Array:
     # Allocated before any pass over the values (the plan's bound scans integers).
     out = result(natural_dtype((dy, problem.kernels)))
     swapped = np.swapaxes(problem.kernels, -1, -2)  # the bound per input channel
-    plan = conv_plan(dy, swapped, forced_strategy("integers"))
+    plan = conv_plan(
+        dy, swapped, forced_strategy("integers"), None, dtype, what="the input gradient"
+    )
     if plan.result is None:  # exact values beyond int64: Python ints
         out = result(np.dtype(object))
     out = scatter(dy, problem.kernels, problem.geometry, plan.compute, out, problem.groups, None)
     return out if plan.result is not None else finish_object(out)
 
 
-def _kernel_gradient(dy: Array, problem: ConvProblem) -> Array:
+def _kernel_gradient(
+    dy: Array, problem: ConvProblem, dtype: np.dtype[np.generic] | None = None
+) -> Array:
     """Per kernel tap, the windows of a chunk at that tap, transposed, times `dy`, the
     chunks on the engine's threads and their sums added in batch order (the same result on
-    any number of threads): ``(k1..kd, c // groups, nc)``.
+    any number of threads): ``(k1..kd, c // groups, nc)``, in `dtype` if given (for
+    integers: exact, or raising, naming `dtype`, where it could overflow).
 
     Three ways, by the channels of a group (`kernel_gradient_path`):
     - ``dots``, few pairs of channels: the chunk staged channels first; its windows form
@@ -194,7 +273,8 @@ def _kernel_gradient(dy: Array, problem: ConvProblem) -> Array:
     ng = nc // groups
     # Each entry sums x times dy over the batch and the positions: the bound of conv_plan
     # with dy's values as the weights of each output channel.
-    plan = conv_plan(x, dy.reshape(-1, nc), forced_strategy("integers"))
+    force = forced_strategy("integers")
+    plan = conv_plan(x, dy.reshape(-1, nc), force, None, dtype, what="the kernel gradient")
     compute = plan.compute
     # Windows that read little of their padded input are gathered, as `conv` gathers them.
     take, geometry, gathered = _chunk_source(x, problem.geometry, fill=0)
@@ -214,7 +294,7 @@ def _kernel_gradient(dy: Array, problem: ConvProblem) -> Array:
 
         def block(i: int, out_rows: slice, in_rows: slice, part: Geometry) -> None:
             rows_of = dataclasses.replace(problem, x=x[i : i + 1, in_rows], geometry=part)
-            parts[i, out_rows.start] = _kernel_gradient(dy[i : i + 1, out_rows], rows_of)
+            parts[i, out_rows.start] = _kernel_gradient(dy[i : i + 1, out_rows], rows_of, dtype)
 
         _by_row_blocks(x.shape[0], problem.geometry, rows, block, parallel=compute.kind != "O")
         total = np.zeros(kernels.shape, result_dtype)  # Python ints where int64 may not hold
@@ -298,17 +378,29 @@ def _tap_products(win: Array, grads: Array, taps: list[tuple[int, ...]], total: 
             np.matmul(part[:, g].T, rows[:, g], out=total[i, g])
 
 
-def _bias_gradient(dy: Array) -> Array:
+def _bias_dtypes(dtype: np.dtype[np.generic]) -> tuple[np.dtype[np.generic], np.dtype[np.generic]]:
+    """The compute and result dtypes of the bias gradient of a `dy` of `dtype`: exact int64
+    for integers (Python ints only beyond), floats in their precision (float16 summed in
+    float32), in native byte order."""
+    if dtype.kind in "biu":
+        return np.dtype(np.int64), np.dtype(np.int64)
+    native = dtype.newbyteorder("=")
+    return float_plan(native).compute, native
+
+
+def _bias_gradient(dy: Array, part: bool = False) -> Array:
     """The sum of `dy` over all but its channel axis, exact for integers (in int64 where
-    no sum can overflow it, else in Python ints), in native byte order."""
+    no sum can overflow it, else in Python ints), in native byte order. A `part` of a lazy
+    sum is in the compute dtype: int64, raising (naming `dtype`) where it could overflow."""
     axes = tuple(range(dy.ndim - 1))
+    compute, result = _bias_dtypes(dy.dtype)
     if dy.dtype.kind in "biu":
         terms = dy.size // max(dy.shape[-1], 1)
         if dy.dtype.itemsize < 8 or max_abs(dy) * terms < INT64_LIMIT:
             exact: Array = dy.astype(np.int64).sum(axis=axes)
             return exact
+        if part:
+            check_range(max_abs(dy) * terms, compute, True, "the bias gradient")
         return finish_object(np.asarray(dy.astype(object).sum(axis=axes), dtype=object))
-    native = dy.dtype.newbyteorder("=")
-    dtype = np.float32 if native == np.float16 else native
-    total: Array = dy.sum(axis=axes, dtype=dtype).astype(native)
-    return total
+    total: Array = dy.sum(axis=axes, dtype=compute)
+    return total if part else total.astype(result)

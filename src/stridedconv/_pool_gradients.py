@@ -4,7 +4,8 @@
 Chunk by chunk of the batch, each window's gradient is routed tap by tap into a strided view
 of a padded buffer, as the forward pass reads it: to every tap for sums, divided by the
 window's count for means, to the window's maximum (minimum) for max (min) pooling by a tie
-rule; the padding, which holds no input, is then cut off.
+rule; the padding, which holds no input, is then cut off. A dask `dy` or `x` gives a lazy
+dask gradient, `_route` on each batch chunk.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 
-from ._dtypes import INT64_LIMIT, Plan, max_abs
+from ._dask import is_dask
+from ._dtypes import INT64_LIMIT, Plan, check_range, max_abs
 from ._engine import _chunk_source, _for_each_chunk
 from ._geometry import extent, tap_reads
 from ._pooling import (
@@ -56,7 +59,8 @@ def pool_vjp(
     Parameters
     ----------
     dy : array_like
-        The gradient of a loss with respect to ``pool(x, ...)``: exactly its shape.
+        The gradient of a loss with respect to ``pool(x, ...)``: exactly its shape. A dask
+        `dy` or `x` gives a lazy dask gradient (see Notes).
     x, kernel_shape, stride, mode, padding, dilation, ceil_mode, count_include_pad, data_format
         As given to `pool` (with its defaults: the stride is the window).
     ties : {'first', 'all', 'split'}, default 'first'
@@ -70,13 +74,22 @@ def pool_vjp(
     ndarray, the shape of `x`
         ``'sum'``, and ``'max'``/``'min'`` with ties ``'first'`` or ``'all'``, give `dy`'s
         dtype for floats and exact int64 for integers; ``'avg'`` and ties ``'split'`` give
-        floats (float64 for integers).
+        floats (float64 for integers). A dask array for a dask `dy` or `x`.
 
     Raises
     ------
     TypeError, ValueError
         As `pool` raises them, in the same words; and for a `dy` whose shape is not the
         forward result's (the message names both shapes) and an unknown `ties` word.
+
+    Notes
+    -----
+    *Dask*: when `dy` or `x` is a dask array, the arguments are checked at once from shapes
+    and dtypes, and a lazy dask array is returned: one task per batch and channel chunk of
+    `x` (of `dy` when `x` is a NumPy array, which is then cut alike), whose spatial chunks
+    are merged; the other array is rechunked to match. Only ``'max'`` and ``'min'`` read
+    `x`. Exact integers are declared int64, and a chunk whose values could overflow it
+    raises, naming `dtype`.
 
     Examples
     --------
@@ -113,10 +126,38 @@ def vjp_of(
     first = problem.channels_first
     inputs = f"{x_name} of shape {given_shape(problem.x, first)}"
     gradient = as_result_gradient(dy, dy_name, problem.result_shape, "pool", inputs, first)
+    if is_dask(gradient) or is_dask(problem.x):
+        lazy: Array = _lazy_route(gradient, problem, rule, inputs)
+        return lazy
     result = _route(gradient, problem, rule, inputs)
     if problem.channels_first:
         return np.ascontiguousarray(np.moveaxis(result, -1, 1))
     return result
+
+
+def _lazy_route(dy: Any, problem: PoolProblem, rule: str, inputs: str) -> Any:
+    """`_route` on each batch and channel chunk of a dask `dy` or `x` (channels last,
+    checked), the spatial chunks merged; `x` is read for max and min only. Exact integers
+    are int64, every chunk held to it."""
+    from ._dask import batch_aligned, channels_first_of, map_batches
+
+    x, dy = batch_aligned(problem.x, dy, keep_channels=True)
+    dtype = _gradient_dtype(dy, problem.mode, rule)
+    held = dtype.kind in "iu"
+    in_shape = problem.geometry.in_shape
+    # The tasks carry no dask array (dask hashes them): the problem without its batch.
+    empty = np.empty((0,) * x.ndim, x.dtype)
+    template = dataclasses.replace(problem, x=empty, channels_first=False)
+
+    def part(grads: Array, samples: Array | None = None) -> Array:
+        if samples is None:  # only x's shape matters: a read-only view of one zero
+            shape = (grads.shape[0], *in_shape, grads.shape[-1])
+            samples = np.broadcast_to(np.zeros((), template.x.dtype), shape)
+        return _route(grads, dataclasses.replace(template, x=samples), rule, inputs, held)
+
+    arrays = [dy, x] if problem.mode in ("max", "min") else [dy]
+    result = map_batches(part, arrays, [*((n,) for n in in_shape), x.chunks[-1]], dtype)
+    return channels_first_of(result, problem.channels_first)
 
 
 def _gradient_dtype(dy: Array, mode: str, rule: str) -> np.dtype[np.generic]:
@@ -128,9 +169,11 @@ def _gradient_dtype(dy: Array, mode: str, rule: str) -> np.dtype[np.generic]:
     return dy.dtype.newbyteorder("=")
 
 
-def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str) -> Array:
+def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool = False) -> Array:
     """The input gradient ``(m, s.., c)`` of channels-last `dy` ``(m, o.., c)``; `inputs`
-    names them for the message of a gradient too large to allocate."""
+    names them for the message of a gradient too large to allocate. Exact integers are
+    `held` to int64 (raising, naming `dtype`, where they could overflow it) rather than
+    computed in Python ints."""
     x, g, mode = problem.x, problem.geometry, problem.mode
     dtype = _gradient_dtype(dy, mode, rule)
     shown = given_shape(x, problem.channels_first)
@@ -141,6 +184,8 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str) -> Array:
     out = result(dtype)  # before any pass over the values
     # Each input sample receives from at most `taps` windows: Python ints beyond int64.
     if dtype.kind in "iu" and max_abs(dy) * math.prod(g.kernel) >= INT64_LIMIT:
+        if held:
+            check_range(max_abs(dy) * math.prod(g.kernel), dtype, True, "the pooling gradient")
         dtype = np.dtype(object)
         out = result(dtype)
     extremes = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dask import is_dask, run_lazily
+from ._dask import is_dask, refuse_out, run_lazily
 from ._dtypes import Plan, check_cast, extreme_plan, mean_plan, natural_dtype, sum_plan
 from ._engine import forced_strategy, reduce_windows
 from ._geometry import Geometry, ceil_mode_pads, make_geometry
@@ -267,9 +267,7 @@ def run_pool(problem: PoolProblem, *, out: object = None, dtype: object = None) 
         wanted = check_cast(natural, wanted, f"the {p.mode} pooling")
     target = natural if wanted is None else wanted
     if is_dask(x):
-        if out is not None:
-            msg = "out must be None for a dask array: the result is a lazy dask array"
-            raise TypeError(msg)
+        refuse_out(out)
         # Exact integer sums are declared int64, and every block is held to it.
         hold = wanted is not None or (p.mode == "sum" and target.kind in "iu")
         # Spatial chunks: padding that is never selected, and means that divide block sums

@@ -9,6 +9,7 @@ forward padding, with the kernels flipped and their channel axes swapped. It run
 Otherwise, chunk by chunk of the batch, every kernel tap adds one matrix product
 ``y @ kernels[tap].T`` into a strided view of a padded buffer (no zeros inserted between the
 values of `y`); the padding is then cut off, or folded back for the other padding modes.
+A dask `y` gives a lazy dask result: `run_transpose` on each batch chunk.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ._blas import available as blas_threads_settable
 from ._conv_nd import CONV_PAD_WORDS, check_kernels
+from ._dask import is_dask, refuse_out
 from ._dtypes import Plan, check_cast, conv_plan, finish_object, natural_dtype
 from ._engine import _for_each_chunk, correlate, forced_strategy
 from ._gather import padded_sources
@@ -29,6 +33,7 @@ from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
 from ._validation import (
+    as_batch,
     as_numeric_array,
     batch_layout,
     channels_first,
@@ -57,7 +62,8 @@ def conv_transpose(
     Parameters
     ----------
     y : array_like, shape (m, o1, ..., od, nc) or (m, nc, o1, ..., od)
-        What `conv` would give, `nc` channels, laid out as `data_format` says.
+        What `conv` would give, `nc` channels, laid out as `data_format` says. A dask
+        array gives a lazy dask array (see Notes).
     kernels : array_like, shape (k1, ..., kd, c // groups, nc)
         The same array, in the same layout, that `conv` takes.
     stride, dilation, groups, data_format
@@ -81,6 +87,7 @@ def conv_transpose(
         ``s_i = (o_i - 1) * stride_i + (k_i - 1) * dilation_i + 1 - before_i - after_i +
         output_padding_i``, with `c` = ``kernels.shape[-2] * groups``. The dtype policy is
         `conv`'s: exact integers (int64, Python ints only beyond), floats in their precision.
+        A dask array for a dask `y`.
 
     Raises
     ------
@@ -99,6 +106,12 @@ def conv_transpose(
     ``conv_transpose(y, K, **kw)`` is ``torch.nn.functional.conv_transpose2d(y, w, **kw)``
     (channels first) where ``w = K`` moved to ``(nc, c // groups, kh, kw)``.
 
+    *Dask*: for a dask `y` the arguments are checked at once, from `y`'s shape and dtype,
+    and a lazy dask array is returned, one task per batch chunk of `y` (its spatial and
+    channel chunks are merged: each task transposes whole samples); the result has `y`'s
+    batch chunks. Exact integers are declared int64, and a chunk whose values could
+    overflow it raises, naming `dtype`. `out` must be None.
+
     Examples
     --------
     >>> import numpy as np
@@ -112,7 +125,61 @@ def conv_transpose(
     >>> int(np.vdot(forward, y)) == int(np.vdot(x, conv_transpose(y, taps, stride=2)))
     True
     """
-    y = as_numeric_array(y, "y")
+    problem = check_transpose(
+        y,
+        kernels,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+        bias=bias,
+        data_format=data_format,
+    )
+    return run_transpose(problem, out=out, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class TransposeProblem:
+    """The checked arguments of one transposed convolution: nothing after
+    `check_transpose` checks again.
+
+    Attributes
+    ----------
+    y : ndarray, shape (m, o1..od, nc)
+        Channels last (a view of channels-first input); a dask array for a dask `y`.
+    kernels : ndarray, shape (k1..kd, c // groups, nc)
+    geometry : Geometry
+        The forward `conv`'s: its input is the result.
+    groups : int
+    bias : ndarray of shape (c,) or None
+    channels_first : bool
+        Whether the caller's `y`, and so its result, has the channels first.
+    """
+
+    y: Array
+    kernels: Array
+    geometry: Geometry
+    groups: int
+    bias: Array | None
+    channels_first: bool
+
+
+def check_transpose(
+    y: ArrayLike,
+    kernels: ArrayLike,
+    *,
+    stride: object = 1,
+    padding: object = "valid",
+    output_padding: object = 0,
+    dilation: object = 1,
+    groups: object = 1,
+    bias: object = None,
+    data_format: object = "channels_last",
+) -> TransposeProblem:
+    """Check the arguments of `conv_transpose` once, from shapes and dtypes (a dask `y`'s
+    values are never read). Raises as `conv_transpose` documents."""
+    y = as_batch(y, "y")
     kernels, d = check_kernels(kernels, "kernels")
     first = channels_first(data_format, d)
     if y.ndim != d + 2:
@@ -153,12 +220,26 @@ def conv_transpose(
             raise ValueError(msg)
     spec = padding_spec(padding, d, words=CONV_PAD_WORDS, pairs=True)
     geometry = _forward_geometry(y.shape[1:-1], kernels.shape[:-2], steps, dilations, spec, extra)
+    return TransposeProblem(y, kernels, geometry, n_groups, shift, first)
 
+
+def run_transpose(problem: TransposeProblem, *, out: object = None, dtype: object = None) -> Array:
+    """The transposed convolution of checked arguments, in `dtype` or into `out` if given;
+    the result is allocated (or `out` checked) before any pass over the values."""
+    p = problem
+    y, kernels, geometry, shift, first = p.y, p.kernels, p.geometry, p.bias, p.channels_first
+    c = kernels.shape[-2] * problem.groups
     natural = natural_dtype((np.empty(0, y.dtype), kernels) + (() if shift is None else (shift,)))
     wanted = requested_dtype(dtype)
     if wanted is not None:
         wanted = check_cast(natural, wanted, "the transposed convolution")
     target = natural if wanted is None else wanted
+    if is_dask(y):
+        refuse_out(out)
+        # Exact integers are declared int64, and every chunk is held to it.
+        held = wanted is not None or target.kind in "iu"
+        lazy: Array = _lazily(problem, target, held)
+        return lazy
     shape = (y.shape[0], *geometry.in_shape, c)
     shown = (shape[0], c, *shape[1:-1]) if first else shape
     given = None
@@ -180,10 +261,30 @@ def conv_transpose(
     plan = conv_plan(y, swapped, forced_strategy("integers"), shift, fixed, name)
     if plan.result is None:
         result = allocate(shape, np.dtype(object), context, shown)
-    result = scatter(y, kernels, geometry, plan.compute, result, n_groups, shift)
+    result = scatter(y, kernels, geometry, plan.compute, result, problem.groups, shift)
     if plan.result is None:
         result = finish_object(result)
     return finish(result, given, first, wanted)
+
+
+def _lazily(problem: TransposeProblem, dtype: np.dtype[np.generic], held: bool) -> Any:
+    """`run_transpose` on each batch chunk of the problem's dask `y` (its other axes in one
+    chunk), in `dtype` on every chunk if `held`: a dask array of `dtype`."""
+    from ._dask import batch_aligned, channels_first_of, map_batches
+
+    (y,) = batch_aligned(problem.y)
+    # The tasks carry no dask array (dask hashes them): the problem without its batch.
+    template = dataclasses.replace(
+        problem, y=np.empty((0,) * y.ndim, y.dtype), channels_first=False
+    )
+    fixed = dtype if held else None
+
+    def block(values: Array) -> Array:
+        return run_transpose(dataclasses.replace(template, y=values), dtype=fixed)
+
+    c = problem.kernels.shape[-2] * problem.groups
+    chunks = [*((n,) for n in problem.geometry.in_shape), (c,)]
+    return channels_first_of(map_batches(block, [y], chunks, dtype), problem.channels_first)
 
 
 def _forward_geometry(

@@ -73,14 +73,15 @@ def as_result_gradient(
     value: object, name: str, shape: tuple[int, ...], of: str, inputs: str, channels_first: bool
 ) -> Array:
     """`value`, a gradient with respect to the result `of` an operation, of `shape`, on
-    `inputs` (named with their shapes), as a numeric array with its channels last.
+    `inputs` (named with their shapes), as a numeric array with its channels last (a dask
+    array as it is, as `as_batch` takes it).
 
     Raises
     ------
     ValueError
         For another shape, naming both shapes.
     """
-    gradient = as_numeric_array(value, name)
+    gradient = as_batch(value, name)
     if gradient.shape != shape:
         msg = (
             f"{name} must have the shape of {of}'s result, {shape} for {inputs}, got shape "
