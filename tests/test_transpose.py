@@ -175,3 +175,15 @@ def test_bias_dtypes_layout_and_bad_input() -> None:
     huge = sc.conv_transpose(np.full((1, 2, 1), 2**62), np.full((2, 1, 1), 4))
     assert huge.dtype == object
     assert int(huge[0, 1, 0]) == 2**65
+
+
+@pytest.mark.parametrize("adjoint", [None, "scatter"])
+def test_output_padding_of_a_dilation_above_the_stride(adjoint: str | None) -> None:
+    """Stride 1 runs as a correlation, and output_padding below the dilation adds a window
+    position that y lacks: it holds zeros."""
+    y, kernels = np.array([[[1], [2]]]), np.array([[[1]], [[10]], [[100]]])
+    with forcing(adjoint=adjoint):
+        result = sc.conv_transpose(y, kernels, dilation=2, output_padding=1)
+    ref = scatter_reference(y, kernels, (1,), (2,), ((0, 0),), (7,), 1)
+    np.testing.assert_array_equal(result, ref.astype(np.int64))
+    assert result[0, :, 0].tolist() == [1, 2, 10, 20, 100, 200, 0]

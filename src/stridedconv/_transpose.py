@@ -430,9 +430,14 @@ def _correlate_adjoint(
     grouped = flipped.reshape(*geometry.kernel, cg, groups, ng)
     adjoint = grouped.transpose(*range(d), d + 2, d + 1, d).reshape(*geometry.kernel, ng, -1)
     spans = (extent(k, dil) for k, dil in zip(geometry.kernel, geometry.dilation, strict=True))
+    # After: as much as gives the input's size, n = o + reach before + reach after - span
+    # + 1; that is ``span - 1 - after``, plus the zeros of y's missing last position when
+    # output_padding with a dilation above the stride adds a window that y does not have.
     reach = [
-        (span - 1 - before, span - 1 - after)
-        for span, (before, after) in zip(spans, geometry.pad, strict=True)
+        (span - 1 - before, n - o + before)
+        for span, (before, _), n, o in zip(
+            spans, geometry.pad, geometry.in_shape, y.shape[1:-1], strict=True
+        )
     ]
     crop = tuple(
         slice(max(-before, 0), o - max(-after, 0))
