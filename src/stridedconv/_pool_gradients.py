@@ -188,21 +188,17 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
             check_range(max_abs(dy) * math.prod(g.kernel), dtype, True, "the pooling gradient")
         dtype = np.dtype(object)
         out = result(dtype)
-    extremes = None
-    if mode in ("max", "min"):
-        # The forward result: each window's extreme, which its taps are compared with.
-        extremes = run_pool(dataclasses.replace(problem, channels_first=False))
-    scale = None
+    extremes = mode in ("max", "min")  # each window's extreme is compared with its taps
+    counts = None
     if mode == "avg":
         plan = Plan(np.dtype(dtype), np.dtype(dtype))
         counts = _window_counts(g, problem.pads, problem.count_include_pad, plan)
-        scale = np.true_divide(dy, counts, dtype=dtype)
     fill = _never_selected(mode, x) if mode in ("max", "min") else 0
     # The windows' values, for max and min: staged, or gathered where they read little of
     # the padded input (huge strides, dilations or paddings), as `pool` reads them.
     take, windows, gathered = _chunk_source(x, g, fill=fill)
     per_image = math.prod(g.in_shape) * x.shape[-1] * dtype.itemsize * 2
-    if extremes is not None:
+    if extremes:
         per_image += (math.prod(Staging(windows).sizes) * x.shape[-1] + gathered) * x.itemsize
     # Per tap, the windows whose tap reads the input and the samples it reads there: the
     # padding takes no gradient, so the gradient is scattered into the input's samples only.
@@ -221,15 +217,19 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
     )
 
     def work(chunk: slice, staging: Staging) -> None:
-        grads = (scale if scale is not None else dy)[chunk].astype(dtype)
+        grads = dy[chunk].astype(dtype)
+        if counts is not None:  # a mean's gradient: shared by the window's count
+            np.true_divide(grads, counts, out=grads)
         buffer = out[chunk]
-        if not (tiled and extremes is not None and finite):
+        if not (tiled and extremes and finite):
             buffer.fill(0)
         routes: list[Array | None] = [None] * len(targets)
-        if extremes is not None:
+        if extremes:
+            # The forward result of this chunk, as `pool` computes it.
+            chunk_of = dataclasses.replace(problem, x=x[chunk], channels_first=False)
             staged = staging.stage(take(chunk), x.dtype.newbyteorder("="), fill=fill)
             win = staging.image_windows(staged, grads.shape[0])
-            routes = _routes(win, extremes[chunk], targets, rule)
+            routes = _routes(win, run_pool(chunk_of), targets, rule)
         for target, share in zip(targets, routes, strict=True):
             if target is None:
                 continue  # this tap of every window reads padding
