@@ -1,13 +1,15 @@
 """Evaluation: the batch in chunks sized to a memory budget, a strategy chosen by shape.
 
 Each chunk is padded on its own (never the whole batch), evaluated by one strategy of
-`_contractions` (convolution) or `_reductions` (pooling), and written into its slice of the
-preallocated result. Tests and benchmarks force a strategy with `forced`.
+`_contractions` or `_fft` (convolution) or `_reductions` (pooling), and written into its
+slice of the preallocated result; an image too large for a chunk is computed in blocks of
+output rows. Tests and benchmarks force a strategy with `forced`.
 
-Strategies that make no BLAS call run the chunks of a large batch on a few threads, the
-calling thread among them: NumPy releases the GIL inside its loops. Strategies that call
-BLAS run their chunks one after another and leave the threads to BLAS; two levels of threads
-on one core pool would compete for the same cores.
+The chunks of a large batch run on a few threads, the calling thread among them: NumPy
+releases the GIL inside its loops. Strategies that call BLAS do so only where BLAS can be
+held to one thread meanwhile (`_blas`, with threadpoolctl); otherwise they run their chunks
+one after another and leave the threads to BLAS: two levels of threads on one core pool
+would compete for the same cores.
 """
 
 from __future__ import annotations
@@ -54,9 +56,9 @@ SINGLE_IMAGE_IM2COL_BYTES = 2**20
 #: Forcing ``threads`` (tests) skips both limits.
 PARALLEL_BYTES = 8 * 2**20
 THREAD_CHUNK_BYTES = 2**20
-#: An image whose staged input and output take more than this is computed in blocks of
-#: output rows (`row_blocks`), so that memory stays within a few chunks for images of any
-#: size and padding of any width.
+#: An image whose working set (under the chosen strategy) takes more than this is computed
+#: in blocks of output rows (`row_blocks`), so that memory stays within a few chunks for
+#: images of any size and padding of any width.
 IMAGE_BYTES = 4 * CHUNK_BYTES
 #: Chunks per thread when the batch is split for threads: enough that a thread rarely waits
 #: for the other at the end, few enough that each chunk's fixed cost (a few dozen NumPy
@@ -102,14 +104,18 @@ _forced: ContextVar[dict[str, object] | None] = ContextVar("stridedconv_forced",
 def forced(**strategies: object) -> Iterator[None]:
     """Use the named strategies inside a ``with`` block, for tests and benchmarks.
 
-    Keys: ``conv`` (one of `CONV_STRATEGIES`, or `FFT_STRATEGY`), ``pool`` (one of
-    `POOL_STRATEGIES`), ``integers`` (one of `INTEGER_PATHS`; it can only widen the exact
-    path the bound allows), ``threads`` (a positive int, for the BLAS-free strategies),
-    ``rows`` (a positive int: every image of more output rows in blocks of that many) and
-    ``gather`` (``'always'`` or ``'never'``: gather the windows of every problem, or of
-    none; see `_gather`) and ``adjoint`` (``'correlate'`` or ``'scatter'``: how
-    `_transpose.scatter` computes the adjoint of a convolution of stride 1) and
-    ``kernel_gradient`` (``'dots'``, ``'im2col'`` or ``'taps'``; see `_gradients`).
+    Keys:
+    - ``conv``: one of `CONV_STRATEGIES`, or `FFT_STRATEGY`;
+    - ``pool``: one of `POOL_STRATEGIES`;
+    - ``integers``: one of `INTEGER_PATHS` (it can only widen the exact path the bound
+      allows);
+    - ``threads``: a positive int, the threads for the chunks;
+    - ``rows``: a positive int: every image of more output rows in blocks of that many;
+    - ``gather``: ``'always'`` or ``'never'``: gather the windows of every problem, or of
+      none (see `_gather`);
+    - ``adjoint``: ``'correlate'`` or ``'scatter'``, how `_transpose.scatter` computes the
+      adjoint of a convolution of stride 1;
+    - ``kernel_gradient``: ``'dots'``, ``'im2col'`` or ``'taps'`` (see `_gradients`).
     """
     for key, value in strategies.items():
         choices = _KNOWN.get(key, ())
