@@ -157,7 +157,11 @@ def test_the_chooser_takes_ffts_for_large_kernels(monkeypatch: pytest.MonkeyPatc
     sc.convolve_grayscale_same((images * 255).astype(np.uint8), large.round().astype(int))
     depthwise = rng.standard_normal((11, 11, 1, 4))
     sc.conv(rng.random((2, 64, 64, 4)), depthwise, padding="same", groups=4)  # fft
-    assert chosen == ["fft", "stripes", "separable", "stripes", "stripes", "fft"]
+    first_layer = rng.standard_normal((11, 11, 1, 3))
+    sc.conv(images[..., None], first_layer, padding="same")  # fft: 3 outputs
+    sc.conv(images[..., None], np.concatenate([first_layer] * 6, axis=-1))  # 18: im2col
+    expected = ["fft", "stripes", "separable", "stripes", "stripes", "fft", "fft", "im2col"]
+    assert chosen == expected
 
 
 def test_tiles_cover_long_axes_with_little_waste() -> None:

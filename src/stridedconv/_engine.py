@@ -70,9 +70,10 @@ CHUNKS_PER_THREAD = 2
 FEW_CHANNELS = 4
 #: Beyond this many input channels, one GEMM per tap (K = c) is long enough for BLAS.
 MANY_CHANNELS = 16
-#: FFTs beat the direct strategies from this many kernel taps per log2 of the FFT's size
-#: (`fft_pays`).
+#: FFTs beat the direct strategies from this many kernel taps per log2 of the FFT's size,
+#: for one input channel and up to this many outputs per group (`fft_pays`).
 FFT_TAPS_PER_LOG2 = 2.75
+FFT_FEATURES = 8
 
 
 def _default_threads() -> int:
@@ -285,17 +286,22 @@ def conv_strategy(
 
 def fft_pays(geometry: Geometry, channels: int, features: int) -> bool:
     """Whether FFTs of tiles (`_fft`) cost less than a direct strategy, for one input channel
-    and one output per group (grayscale filtering, depthwise layers) and stride 1: when the
-    taps outnumber `FFT_TAPS_PER_LOG2` times ``log2(N)``, N the samples of one FFT, times
-    the samples transformed per output (tiles overlap and round up to a fast length).
+    and up to `FFT_FEATURES` outputs per group (grayscale filtering, depthwise layers, a
+    first layer) and stride 1: when the taps outnumber `FFT_TAPS_PER_LOG2` times
+    ``log2(N)``, N the samples of one FFT, times the samples transformed per output (tiles
+    overlap and round up to a fast length).
 
     Measured with random float32 kernels, 'same', FFT time over `stripes` time at 5x5 /
     7x7 / 9x9 / 11x11 (ratio of taps to ``log2(N) * overhead`` in brackets): 4000x28x28
     0.78 (1.9) / 0.50 (2.9) / 0.34 / 0.30; 500x64x64 1.10 (1.6) / 0.93 (3.1) / 0.46 / 0.38;
     64x256x256 1.47 (1.4) / 0.85 (2.7) / 0.72 / 0.46; 4x1024x1024 1.95 (1.3) / 1.24 (2.6) /
-    0.79 (4.3) / 0.50.
+    0.79 (4.3) / 0.50. Several outputs from one channel (one forward transform, one inverse
+    per output), over the chosen direct strategy ('columns'), 32x32 / 256x256 images at
+    5x5 / 7x7 / 11x11: 3 outputs 0.97 / 0.62 / 0.17 and 0.98 / 0.40 / 0.10; 6 outputs 1.27
+    / 0.83 / 0.25 and 1.67 / 0.57 / 0.20; 16 outputs 1.76 / 1.20 / 0.93 and 1.86 / 1.18 /
+    1.19.
     """
-    if channels != 1 or features != 1 or any(s != 1 for s in geometry.stride):
+    if channels != 1 or features > FFT_FEATURES or any(s != 1 for s in geometry.stride):
         return False
     tiles = _fft.tiling(geometry)
     samples = math.prod(length for _, length, _ in tiles)
