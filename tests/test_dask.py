@@ -55,32 +55,42 @@ def _check(lazy: Any, expected: np.ndarray) -> None:
         np.testing.assert_allclose(computed, expected, rtol=1e-12, atol=1e-9)
 
 
-@given(data=st.data())
-def test_conv_on_dask_equals_numpy(data: st.DataObject) -> None:
+def _conv_problem(
+    data: st.DataObject, groups: tuple[int, ...], side: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """A conv call, drawn: `x` (channels last, of up to 3 channels a group), kernels, and
+    the keywords (stride, padding, dilation, groups, padding mode, data format), every
+    axis of `side` samples at most."""
     dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
     d = data.draw(st.integers(1, 2), label="d")
-    groups = data.draw(st.sampled_from((1, 1, 2, 3)), label="groups")
+    n_groups = data.draw(st.sampled_from(groups), label="groups")
     m, c, nc = (
-        data.draw(st.integers(0, 5)),
-        groups * data.draw(st.integers(1, 3 // groups)),
-        groups * data.draw(st.integers(1, 3 // groups)),
+        data.draw(st.integers(0, 5), label="m"),
+        n_groups * data.draw(st.integers(1, 3 // n_groups)),
+        n_groups * data.draw(st.integers(1, 3 // n_groups)),
     )
     kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(d))
     dilation = data.draw(st.integers(1, 2), label="dilation")
     # Every side pads less than the window's extent: at least that many samples suit every
     # padding mode ('reflect' pads less than the axis on each side).
-    sizes = tuple(data.draw(st.integers(max(3, (k - 1) * dilation + 1), 7)) for k in kernel)
+    sizes = tuple(data.draw(st.integers(max(3, (k - 1) * dilation + 1), side)) for k in kernel)
     rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed"))
     x = _values(rng, dtype, (m, *sizes, c))
-    kernels = rng.integers(-3, 4, (*kernel, c // groups, nc))
+    kernels = rng.integers(-3, 4, (*kernel, c // n_groups, nc))
     kwargs = {
         "stride": data.draw(st.integers(1, 3), label="stride"),
         "padding": data.draw(st.sampled_from(("valid", "same", "full", 1)), label="padding"),
         "dilation": dilation,
-        "groups": groups,
+        "groups": n_groups,
         "padding_mode": data.draw(st.sampled_from(("zeros", "reflect", "replicate", "circular"))),
         "data_format": data.draw(st.sampled_from(("channels_last", "channels_first"))),
     }
+    return x, kernels, kwargs
+
+
+@given(data=st.data())
+def test_conv_on_dask_equals_numpy(data: st.DataObject) -> None:
+    x, kernels, kwargs = _conv_problem(data, groups=(1, 1, 2, 3), side=7)
     given_x = np.moveaxis(x, -1, 1) if kwargs["data_format"] == "channels_first" else x
     lazy_x = da.from_array(given_x, chunks=_chunking(data.draw, given_x.shape))
     _check(sc.conv(lazy_x, kernels, **kwargs), sc.conv(given_x, kernels, **kwargs))
@@ -145,29 +155,10 @@ def _lazy_pair(data: st.DataObject, x: np.ndarray, dy: np.ndarray) -> tuple[Any,
 
 @given(data=st.data())
 def test_conv_gradients_on_dask_equal_numpy(data: st.DataObject) -> None:
-    dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
-    d = data.draw(st.integers(1, 2), label="d")
-    groups = data.draw(st.sampled_from((1, 1, 2)), label="groups")
-    m, c, nc = (
-        data.draw(st.integers(0, 5), label="m"),
-        groups * data.draw(st.integers(1, 2)),
-        groups * data.draw(st.integers(1, 2)),
-    )
-    kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(d))
-    dilation = data.draw(st.integers(1, 2), label="dilation")
-    sizes = tuple(data.draw(st.integers(max(3, (k - 1) * dilation + 1), 6)) for k in kernel)
-    rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed"))
-    x = _values(rng, dtype, (m, *sizes, c))
-    kernels = rng.integers(-3, 4, (*kernel, c // groups, nc))
-    padding = data.draw(st.sampled_from(("valid", "same", "full", 1)), label="padding")
-    kwargs = {
-        "stride": data.draw(st.integers(1, 3), label="stride"),
-        "padding": padding,
-        "dilation": dilation,
-        "groups": groups,
-        "data_format": data.draw(st.sampled_from(("channels_last", "channels_first"))),
-    }
-    mode = data.draw(st.sampled_from(("zeros", "reflect", "replicate", "circular")))
+    x, kernels, kwargs = _conv_problem(data, groups=(1, 1, 2), side=6)
+    mode = kwargs.pop("padding_mode")  # conv_transpose, below, has zero padding only
+    padding, dilation, c = kwargs["padding"], kwargs["dilation"], x.shape[-1]
+    rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed of dy"))
     given_x = np.moveaxis(x, -1, 1) if kwargs["data_format"] == "channels_first" else x
     forward = sc.conv(given_x, kernels, padding_mode=mode, **kwargs)
     dy_dtype = data.draw(st.sampled_from((np.int16, np.int64, np.float64)), label="dy dtype")

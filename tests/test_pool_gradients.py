@@ -112,3 +112,22 @@ def test_tie_rules_and_nan() -> None:
         sc.pool_vjp(np.ones((1, 2, 1)), x, (2,))
     with pytest.raises(ValueError, match="ties must be one of 'first', 'all', 'split'"):
         sc.pool_vjp(dy, x, (2,), ties="any")
+
+
+@pytest.mark.parametrize("stride", [2, 1])  # windows that tile the input, and overlapping ones
+def test_a_nan_gradient_goes_only_where_the_maximum_is(stride: int) -> None:
+    """A NaN in dy reaches the sample its window routes to, not the window's other taps
+    (as in PyTorch: a gradient is routed, not multiplied by a 0/1 mask)."""
+    x = np.random.default_rng(7).permutation(16).astype(np.float64).reshape(1, 4, 4, 1)
+    dy = np.ones(sc.pool(x, 2, stride).shape)
+    dy[0, 0, 0, 0] = np.nan
+    out = sc.pool_vjp(dy, x, 2, stride)
+    window = x[0, :2, :2, 0]
+    top = np.unravel_index(np.argmax(window), window.shape)
+    assert np.isnan(out[0, top[0], top[1], 0])
+    assert np.isnan(out).sum() == 1
+    finite = dy.copy()
+    finite[0, 0, 0, 0] = 0.0
+    expected = sc.pool_vjp(finite, x, 2, stride)
+    expected[0, top[0], top[1], 0] = np.nan
+    np.testing.assert_array_equal(out, expected)
