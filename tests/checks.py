@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import stridedconv._engine as engine
+import stridedconv._chooser as chooser
 from stridedconv._engine import forced
 
 INT64_MIN = -(2**63)
@@ -27,13 +27,13 @@ def chosen_strategies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The convolution strategies the engine's chooser picks from now on (in this test),
     in call order."""
     chosen: list[str] = []
-    choose = engine.conv_strategy
+    choose = chooser.conv_strategy
 
     def spy(*args: Any, **kwargs: Any) -> str:
         chosen.append(choose(*args, **kwargs))
         return chosen[-1]
 
-    monkeypatch.setattr(engine, "conv_strategy", spy)
+    monkeypatch.setattr(chooser, "conv_strategy", spy)
     return chosen
 
 

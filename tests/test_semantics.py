@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import stridedconv as sc
+import stridedconv._chunks as chunks
 import stridedconv._engine as engine
 from checks import assert_exact_integers, assert_new_array, assert_within_bound, forcing
 from reference import abs_correlate2d, correlate2d, pad_same, pool2d
@@ -480,7 +481,7 @@ def test_convolve_in_many_chunks(
     threads: int,
 ) -> None:
     """Batches cut into chunks of one or a few images, on one or two threads, agree."""
-    monkeypatch.setattr(engine, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(10)
     images = rng.integers(-50, 50, (7, 6, 7, 2)).astype(dtype)
     kernels = rng.integers(-5, 5, (3, 2, 2, 3)).astype(dtype)
@@ -498,7 +499,7 @@ def test_convolve_in_many_chunks(
 def test_pool_in_many_chunks(
     monkeypatch: pytest.MonkeyPatch, chunk_bytes: int, strategy: str | None, mode: str, threads: int
 ) -> None:
-    monkeypatch.setattr(engine, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", chunk_bytes)
     images = np.random.default_rng(11).integers(0, 256, (7, 7, 8, 2), dtype=np.uint8)
     with forcing(pool=strategy, threads=threads):
         out = sc.pool(images, (3, 2), (2, 3), mode=mode)
@@ -519,17 +520,17 @@ def test_an_error_in_any_thread_propagates(monkeypatch: pytest.MonkeyPatch, wher
         out[...] = 0
 
     monkeypatch.setitem(engine.CONTRACTIONS, "einsum", failing)
-    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 1)
     with forcing(conv="einsum", threads=2), pytest.raises(RuntimeError, match=where):
         sc.conv(np.zeros((64, 4, 4, 1)), np.ones((2, 2, 1, 1)))
 
 
 def test_calls_from_several_threads_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Concurrent calls share the helper threads; each gets its own, right result."""
-    monkeypatch.setattr(engine, "CHUNK_BYTES", 2000)
-    monkeypatch.setattr(engine, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(engine, "THREAD_CHUNK_BYTES", 1)
-    monkeypatch.setattr(engine, "THREADS", 2)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 2000)
+    monkeypatch.setattr(chunks, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(chunks, "THREAD_CHUNK_BYTES", 1)
+    monkeypatch.setattr(chunks, "THREADS", 2)
     rng = np.random.default_rng(12)
     batches = [rng.integers(-9, 9, (40, 9, 8)).astype(np.float64) for _ in range(4)]
     kernel = rng.integers(-3, 3, (3, 3)).astype(np.float64)
@@ -579,7 +580,7 @@ def test_a_forked_child_computes_after_a_threaded_call() -> None:
 def test_a_call_does_not_wait_for_its_queued_helper(monkeypatch: pytest.MonkeyPatch) -> None:
     """While the only helper thread is busy with a long call, a short call does its chunks on
     the calling thread and returns without waiting for its own queued helper work."""
-    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 1)
     release = threading.Event()
     main = threading.main_thread()
 
@@ -630,7 +631,7 @@ def test_blas_runs_on_one_thread_per_engine_thread_and_gets_its_threads_back(
         planes(x, staging, weights, out, groups)
 
     monkeypatch.setitem(engine.CONTRACTIONS, "planes", spy)
-    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 1)
     before = blas_threads()
     x = np.random.default_rng(5).random((16, 6, 6, 3))
     k = np.random.default_rng(6).random((3, 3, 3, 2))

@@ -1,21 +1,26 @@
-"""BLAS threads: one per engine thread while the engine's own threads run BLAS strategies.
+"""BLAS threads: one per engine thread, whenever the engine calls BLAS.
 
-The engine runs the chunks of a large problem on a few threads. For the strategies that
-call BLAS that only pays when BLAS itself then runs on one thread: two levels of threads on
-the same cores compete, and OpenBLAS's small GEMMs scale poorly across threads anyway
-(measured on 2 cores: 32x56x56x64 -> 64 3x3, 52 -> 38 ms; 339x32x32x3 -> 16, 13 -> 6.8 ms).
-Setting BLAS's thread count needs threadpoolctl; without it, BLAS strategies run their
-chunks one after another and leave the threads to BLAS, as before.
+The engine runs the chunks of a large problem on a few threads, and each of them holds
+BLAS to one thread meanwhile: two levels of threads on the same cores compete (measured on
+2 cores: 32x56x56x64 -> 64 3x3, 52 -> 38 ms; 339x32x32x3 -> 16, 13 -> 6.8 ms), a BLAS
+thread spinning beside a descheduled one stalls a call whenever another process holds a
+core, and OpenBLAS's last bits change with its thread count (a GEMM split between threads
+tiles its matrix differently), which must not depend on the batch size or on who calls.
 
-The thread count is process-wide: while any call is inside `single_threaded`, every BLAS
-call of the process runs on one thread; the last call to leave restores the counts.
+OpenBLAS (0.3.27 and later) sets a thread count per calling thread
+(``openblas_set_num_threads_local``): every engine thread sets its own and restores it,
+and nothing else in the process changes. Where that is missing, the process-wide count is
+set through threadpoolctl while any call is inside `single_threaded` (threadpoolctl lets
+one Python thread, the first that sets it, control it); without threadpoolctl, BLAS
+strategies run their chunks one after another and leave the threads to BLAS.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +28,7 @@ _lock = threading.Lock()
 _inside = 0
 _saved: list[tuple[Any, int]] = []
 _libraries: list[Any] | None = None
+_local_setters: list[Callable[[int], int]] | None = None
 
 
 def _blas_libraries() -> list[Any]:
@@ -38,6 +44,30 @@ def _blas_libraries() -> list[Any]:
     return _libraries
 
 
+def _per_thread_setters() -> list[Callable[[int], int]]:
+    """``openblas_set_num_threads_local`` of every BLAS library loaded, or [] unless each
+    one has it."""
+    global _local_setters
+    if _local_setters is None:
+        setters: list[Callable[[int], int]] = []
+        for library in _blas_libraries():
+            dynlib = getattr(library, "dynlib", None)
+            prefix = getattr(library, "_symbol_prefix", "")
+            suffix = getattr(library, "_symbol_suffix", "")
+            names = (
+                "openblas_set_num_threads_local",
+                f"{prefix}openblas_set_num_threads_local{suffix}",
+            )
+            found = next((getattr(dynlib, n) for n in names if hasattr(dynlib, n)), None)
+            if found is None:
+                setters = []
+                break
+            found.argtypes, found.restype = [ctypes.c_int], ctypes.c_int
+            setters.append(found)
+        _local_setters = setters
+    return _local_setters
+
+
 def available() -> bool:
     """Whether BLAS's threads can be set (threadpoolctl is installed and finds NumPy's BLAS)."""
     return bool(_blas_libraries())
@@ -45,8 +75,18 @@ def available() -> bool:
 
 @contextmanager
 def single_threaded() -> Iterator[None]:
-    """BLAS on one thread inside the block; concurrent blocks share the setting, and the
-    last one to leave restores the thread counts it found."""
+    """BLAS on one thread for the calling thread inside the block (per thread where OpenBLAS
+    can; else process-wide: concurrent blocks share the setting, and the last one to leave
+    restores the thread counts it found)."""
+    setters = _per_thread_setters()
+    if setters:
+        previous = [set_local(1) for set_local in setters]
+        try:
+            yield
+        finally:
+            for set_local, count in zip(setters, previous, strict=True):
+                set_local(count)
+        return
     global _inside
     with _lock:
         if _inside == 0:

@@ -72,26 +72,30 @@ def einsum(x: Array, staging: Staging, weights: Array, out: Array, groups: int) 
 
 
 def im2col(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
-    """Copy the windows into a matrix, block of output rows by block, then one ``matmul``
-    per group and block: the copied block stays within `IM2COL_BLOCK_BYTES` whatever the
-    size of an image."""
+    """Copy the windows into a matrix per image, block of output rows by block, then one
+    ``matmul`` per image, group and block: blocks of an image's rows sized from one image
+    (the same GEMMs in any batch), copies of at most about `IM2COL_BLOCK_BYTES` each."""
     d = weights.ndim - 2
     cg, nc = weights.shape[-2:]
     ng = nc // groups
     win = staging.image_windows(staging.stage(x, weights.dtype), x.shape[0])
     batch, rows = win.shape[:2]
-    row_bytes = batch * math.prod(win.shape[2 : 1 + d]) * math.prod(win.shape[1 + d :])
-    step = max(1, IM2COL_BLOCK_BYTES // max(row_bytes * weights.itemsize // groups, 1))
-    for start in range(0, rows, step):
-        block = win[:, start : start + step]
-        positions = block.shape[: 1 + d]
+    # The bytes of one output row of one image's copied windows, for one group.
+    row_bytes = math.prod(win.shape[2 : 1 + d]) * math.prod(win.shape[1 + d : -1]) * cg
+    row_bytes *= weights.itemsize
+    step = max(1, IM2COL_BLOCK_BYTES // max(row_bytes, 1))
+    images = max(1, IM2COL_BLOCK_BYTES // max(min(step, rows) * row_bytes, 1))
+    for first, start in itertools.product(range(0, batch, images), range(0, rows, step)):
+        block = win[first : first + images, start : start + step]
+        positions = block.shape[1 : 1 + d]
         for g in range(groups):
-            # (b*o.., k..*cg) @ (k..*cg, ng) -> (b, o.., ng); the reshape copies the windows.
-            cols = block[..., g * cg : (g + 1) * cg].reshape(math.prod(positions), -1)
-            features = weights[..., g * ng : (g + 1) * ng].reshape(cols.shape[1], -1)
+            # (b, o.., k..*cg) @ (k..*cg, ng) -> (b, o.., ng): one GEMM per image; the
+            # reshape copies the windows.
+            cols = block[..., g * cg : (g + 1) * cg].reshape(len(block), math.prod(positions), -1)
+            features = weights[..., g * ng : (g + 1) * ng].reshape(cols.shape[-1], -1)
             product = np.matmul(cols, features)
-            out[:, start : start + step, ..., g * ng : (g + 1) * ng] = product.reshape(
-                *positions, ng
+            out[first : first + images, start : start + step, ..., g * ng : (g + 1) * ng] = (
+                product.reshape(len(block), *positions, ng)
             )
 
 
@@ -103,13 +107,15 @@ def _sum_of_products(
     *,
     flat: bool,
     groups: int,
+    batch: int,
 ) -> None:
-    """``total = sum(part @ weights[i])`` over the ``(positions.., c)`` views `parts`, group
-    by group: `weights` is ``(taps, c // groups, nc)``.
+    """``total = sum(part @ weights[i])`` over the ``(positions.., c)`` views `parts` of the
+    merged windows of `batch` images, group by group: `weights` is ``(taps, c // groups,
+    nc)``.
 
-    One BLAS call per part: a single matrix when `flat` (positions with uniform strides),
-    a stack of matrices otherwise or with groups; a broadcast product when
-    ``c // groups == 1``.
+    One stacked ``matmul`` per part, with one GEMM per image (and group) when `flat`
+    (positions with uniform strides: each image's positions form one matrix), else one
+    per row of positions; a broadcast product when ``c // groups == 1``.
     """
     cg, nc = weights.shape[-2:]
     ng = nc // groups
@@ -122,14 +128,14 @@ def _sum_of_products(
         dest = total if i == 0 else term
         if cg == 1:  # (.., c) * (nc,) -> (.., nc), one channel or one output per group
             np.multiply(part, weights[i, 0], out=dest)
-        elif groups > 1:  # (g, positions, cg) @ (g, cg, ng) -> (g, positions, ng)
+        elif groups > 1:  # (b, g, positions, cg) @ (g, cg, ng) -> (b, g, positions, ng)
             np.matmul(
-                part.reshape(-1, groups, cg).transpose(1, 0, 2),
+                part.reshape(batch, -1, groups, cg).transpose(0, 2, 1, 3),
                 weights[i].reshape(cg, groups, ng).transpose(1, 0, 2),
-                out=dest.reshape(-1, groups, ng).transpose(1, 0, 2),
+                out=dest.reshape(batch, -1, groups, ng).transpose(0, 2, 1, 3),
             )
-        elif flat:
-            np.matmul(part.reshape(-1, cg), weights[i], out=dest.reshape(-1, nc))
+        elif flat:  # (b, positions, c) @ (c, nc): one GEMM per image
+            np.matmul(part.reshape(batch, -1, cg), weights[i], out=dest.reshape(batch, -1, nc))
         else:
             np.matmul(part, weights[i], out=dest)
         if i:
@@ -147,7 +153,9 @@ def taps(x: Array, staging: Staging, weights: Array, out: Array, groups: int) ->
     parts = (at_tap(win, tap) for tap in every_tap)  # (Q, J.., c)
     # With stride 1 the positions have uniform strides: one matrix, one BLAS call per tap.
     flat = all(s == 1 for s in staging.geometry.stride)
-    _sum_of_products(parts, weights.reshape(-1, cg, nc), total, staging, flat=flat, groups=groups)
+    _sum_of_products(
+        parts, weights.reshape(-1, cg, nc), total, staging, flat=flat, groups=groups, batch=batch
+    )
     out[...] = staging.crop(total, batch)
 
 
@@ -166,8 +174,11 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) 
     # n * s_last. All rows but the last slack row (they feed the windows of the other axes).
     lead = (buffer.shape[1] - 1, *buffer.shape[2:-1]) if d > 1 else ()
     n = math.prod(lead) * positions[-1] if d > 1 else positions[0]
+    # The columns of one image: its rows of every plane (the GEMMs cover one image each).
+    per_image = n // batch if d == 1 else staging.sizes[0] * math.prod(lead[1:]) * positions[-1]
     cols = staging.scratch("cols", (k_last, cg, n), weights.dtype)
     y = staging.scratch("y", (n_rest * ng, n), weights.dtype)
+    y[:, batch * per_image :] = 0  # after the last image: read by dropped windows only
     total = staging.scratch("total", (ng, *positions), weights.dtype)
     for group in range(groups):
         # A group's channels are contiguous planes of the channels-first buffer.
@@ -178,7 +189,8 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) 
         # (rest taps * ng, last taps * cg) @ (last taps * cg, n): a plane per (rest tap, feature)
         features = weights[..., group * ng : (group + 1) * ng]
         by_row = features.reshape(n_rest, k_last, cg, ng).transpose(0, 3, 1, 2)
-        np.matmul(by_row.reshape(n_rest * ng, k_last * cg), cols.reshape(k_last * cg, n), out=y)
+        matrix = by_row.reshape(n_rest * ng, k_last * cg)
+        _per_image_gemm(matrix, cols.reshape(k_last * cg, n), y, batch, per_image)
         if d == 1:
             result = y  # (ng, Q): nothing left to add
         else:
@@ -204,6 +216,16 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) 
             out[..., group * ng + feature] = plane
 
 
+def _per_image_gemm(a: Array, b: Array, out: Array, batch: int, per_image: int) -> None:
+    """``out[:, :used] = a @ b[:, :used]``, ``used = batch * per_image``, as one GEMM per
+    image: the columns of image ``i`` are ``i * per_image`` to ``(i + 1) * per_image``
+    (the same GEMMs in any batch). `b` is ``(K, ...)``, flattened after its first axis."""
+    used = batch * per_image
+    stack = b.reshape(b.shape[0], -1)[:, :used].reshape(b.shape[0], batch, per_image)
+    dest = out[:, :used].reshape(out.shape[0], batch, per_image)  # views: a split axis
+    np.matmul(a, stack.transpose(1, 0, 2), out=dest.transpose(1, 0, 2))
+
+
 def columns(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
     """Per group, the windows of the whole chunk copied tap by tap into rows (a transposed
     im2col), then one GEMM ``(ng, taps * cg) @ (taps * cg, positions)`` gives a plane per
@@ -227,7 +249,7 @@ def columns(x: Array, staging: Staging, weights: Array, out: Array, groups: int)
             np.copyto(cols[i], win[at])  # type: ignore[index]
         features = weights[..., group * ng : (group + 1) * ng].reshape(taps * cg, ng)
         # (ng, taps*cg) @ (taps*cg, n): the long dimension last, as BLAS likes it.
-        np.matmul(features.T, cols.reshape(taps * cg, n), out=y.reshape(ng, n))
+        _per_image_gemm(features.T, cols.reshape(taps * cg, n), y.reshape(ng, n), batch, n // batch)
         for feature, plane in enumerate(staging.crop(y, batch, planes=True)):
             out[..., group * ng + feature] = plane
 

@@ -21,8 +21,10 @@ The gradients (`conv_transpose`, `conv_vjp`, `pool_vjp` and the course's functio
 per batch chunk too (`batch_aligned`, `map_batches`): chunks along the spatial axes are
 merged, and along the channel axis too except for pooling; a NumPy `x` or `dy` beside a dask
 one is cut into the same batch chunks. The kernels' and the bias's gradients are sums over
-the batch: one part per batch chunk, added in a tree of tasks (`sum_over_batches`), where an
-int64 sum that does not fit raises, naming `dtype`.
+the batch: the parts of the NumPy sum (`parts_of` images each), added in batch order by a
+chain of small tasks (`sum_over_batches`), so that they have NumPy's bits for any chunking;
+exact integer sums are added in a tree, where an int64 sum that does not fit raises, naming
+`dtype`.
 
 Dask is imported only when a dask array is given.
 """
@@ -148,7 +150,7 @@ def batch_aligned(*arrays: Any, keep_channels: bool = False) -> list[Any]:
 def _in_task(function: Callable[..., Array]) -> Callable[..., Array]:
     """`function` run with the engine's threads of a task (`STRIDEDCONV_DASK_THREADS`) and
     BLAS on one thread."""
-    from ._engine import forced
+    from ._chooser import forced
 
     threads = _task_threads()
 
@@ -188,38 +190,72 @@ def sum_over_batches(
     dtype: np.dtype[np.generic],
     result: np.dtype[np.generic],
     what: str,
+    part_images: int,
 ) -> Any:
-    """The sum over the batch chunks of the dask `arrays` (aligned by `batch_aligned`, every
-    axis but the batch in one chunk) of `function(*blocks)`, an array of `shape` in `dtype`:
-    one task per chunk, the parts added in a tree of tasks in `dtype`, then cast to
-    `result`. An int64 sum that does not fit raises, naming `dtype` and `what` is summed."""
+    """The sum over the batch of the dask `arrays` (aligned by `batch_aligned`, every axis
+    but the batch in one chunk): `function(*blocks)` gives a block's parts, ``(parts,
+    *shape)`` in `dtype`, one per `part_images` images of the whole batch, and the parts are
+    added in batch order, then cast to `result`: the same bits as NumPy's sum of the same
+    parts, for any chunking: the chunks are first aligned with the parts. Exact integers,
+    whose sums do not depend on the order, keep their chunks and are added in a tree of
+    tasks; an int64 sum that does not fit raises, naming `dtype` and `what` is summed."""
     import dask.array as da
 
+    exact = dtype.kind in "iu"  # any order gives the same sum: the chunks as they are
+    arrays = list(arrays) if exact else _aligned_with_parts(arrays, part_images)
     task = _in_task(function)
-
-    def part(*blocks: Array) -> Array:
-        return task(*blocks)[None]  # (1, *shape): this chunk's part
-
     # Axis names: 0 the batch, then the other axes of each array, then those of `shape`.
     names = itertools.count(1)
     given = [(0, *(next(names) for _ in range(array.ndim - 1))) for array in arrays]
     new = tuple(next(names) for _ in shape)
     parts = da.blockwise(  # type: ignore[no-untyped-call]
-        part,
+        task,
         (0, *new),
         *(item for array, axes in zip(arrays, given, strict=True) for item in (array, axes)),
         new_axes=dict(zip(new, shape, strict=True)),
-        adjust_chunks={0: 1},
+        adjust_chunks={0: lambda n: -(-n // part_images)},
         dtype=dtype,
         meta=np.empty((0,) * (1 + len(shape)), dtype),
         concatenate=True,
     )
-    add = functools.partial(_add_parts, what=what)
-    meta = np.empty((0,) * len(shape), dtype)
-    total = da.reduction(  # type: ignore[no-untyped-call]
-        parts, add, add, combine=add, axis=0, dtype=dtype, meta=meta
-    )
+    if exact:
+        add = functools.partial(_add_parts, what=what)
+        meta = np.empty((0,) * len(shape), dtype)
+        total = da.reduction(  # type: ignore[no-untyped-call]
+            parts, add, add, combine=add, axis=0, dtype=dtype, meta=meta
+        )
+    else:
+        import dask
+
+        running = None
+        for block in parts.to_delayed().ravel():  # in batch order, one cheap task each
+            running = dask.delayed(_fold, pure=True)(running, block)  # type: ignore[attr-defined]
+        total = da.from_delayed(running, shape, dtype=dtype)  # type: ignore[no-untyped-call]
     return total if result == dtype else total.astype(result)
+
+
+def _aligned_with_parts(arrays: Sequence[Any], part_images: int) -> list[Any]:
+    """`arrays` with batch chunks that start at multiples of `part_images`."""
+    sizes = arrays[0].chunks[0]
+    m = sum(sizes)
+    ends = [0]
+    for end in itertools.accumulate(sizes):
+        aligned = min(-(-end // part_images) * part_images, m)
+        if aligned > ends[-1]:
+            ends.append(aligned)
+    chunks = tuple(b - a for a, b in itertools.pairwise(ends))
+    if not chunks or chunks == tuple(sizes):  # (an empty batch has no parts)
+        return list(arrays)
+    return [array.rechunk({0: chunks}) for array in arrays]
+
+
+def _fold(total: Array | None, parts: Array) -> Array:
+    """`total` plus each of `parts` in order (the first part itself when `total` is None;
+    zeros for an empty batch)."""
+    with np.errstate(all="ignore"):  # IEEE sums without warnings, as in the engine
+        for part in parts:
+            total = part.copy() if total is None else total + part  # a task's input stays
+    return np.zeros(parts.shape[1:], parts.dtype) if total is None else total
 
 
 def _add_parts(parts: Array, axis: Any, keepdims: bool, what: str) -> Array:

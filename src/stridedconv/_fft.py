@@ -134,10 +134,10 @@ def applies(compute: np.dtype[np.generic], result: np.dtype[np.generic]) -> bool
 
 
 def fft(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
-    """Correlate a chunk by FFTs of overlapping tiles (see the module docstring); chunks,
-    kernels or dtypes that the FFT may not compute are contracted by `taps`."""
-    d = weights.ndim - 2
-    batch, (cg, nc) = x.shape[0], weights.shape[-2:]
+    """Correlate a chunk by FFTs of overlapping tiles (see the module docstring); kernels
+    or dtypes that the FFT may not compute are contracted by `taps`, and so are the images
+    that hold a NaN or an infinity (the others keep their FFTs: each image's own bits)."""
+    batch = x.shape[0]
     g = staging.geometry
     axes = tiling(g)
     lengths = tuple(length for _, length, _ in axes)
@@ -146,14 +146,35 @@ def fft(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> 
         spectrum = _spectrum(
             weights.tobytes(), weights.shape, weights.dtype.str, g.dilation, lengths
         )
-    images = None
-    if spectrum is not None:
-        images = staging.images(staging.stage(x, weights.dtype), batch)  # (b, P.., c)
-        if not np.isfinite(images).all():
-            images = None  # IEEE: a NaN or inf stays in the windows that hold it
-    if spectrum is None or images is None:
+    if spectrum is None:
         taps(x, staging, weights, out, groups)
         return
+    images = staging.images(staging.stage(x, weights.dtype), batch)  # (b, P.., c)
+    finite = np.isfinite(images).reshape(batch, -1).all(axis=1)
+    _transformed(images, g, axes, spectrum, staging, out, groups)
+    if not finite.all():
+        # IEEE: a NaN or inf stays in the windows that hold it, so its images are
+        # contracted directly; the FFTs of the others did not see it (tiles are per image).
+        bad = np.flatnonzero(~finite)
+        direct = np.empty((len(bad), *out.shape[1:]), out.dtype)
+        taps(x[bad], staging, weights, direct, groups)
+        out[bad] = direct
+
+
+def _transformed(
+    images: Array,
+    g: Geometry,
+    axes: tuple[tuple[int, int, int], ...],
+    spectrum: Array,
+    staging: Staging,
+    out: Array,
+    groups: int,
+) -> None:
+    """Correlate padded `images` ``(b, P.., c)`` with the kernels' `spectrum` by FFTs of the
+    tiles `axes` (see `tiling`) into `out`."""
+    d = images.ndim - 2
+    batch, cg, nc = images.shape[0], spectrum.shape[-2], spectrum.shape[-1]
+    lengths = tuple(length for _, length, _ in axes)
     tiles = _tiles(images, g, axes, staging)  # (b, t1..td, T1+span1-1.., c)
     transform = _backend()
     spatial = tuple(range(1 + d, 1 + 2 * d))

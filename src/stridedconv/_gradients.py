@@ -20,10 +20,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._blas import available as blas_threads_settable
+from ._chooser import forced_strategy, kernel_gradient_path
+from ._chunks import CHUNK_BYTES, for_each_chunk, parts_of
 from ._conv_nd import ConvProblem, check_conv
 from ._dask import is_dask
 from ._dtypes import (
     INT64_LIMIT,
+    Plan,
     check_range,
     conv_plan,
     finish_object,
@@ -31,13 +34,8 @@ from ._dtypes import (
     max_abs,
     natural_dtype,
 )
-from ._engine import (
-    _by_row_blocks,
-    _chunk_source,
-    _for_each_chunk,
-    _rows_per_block,
-    forced_strategy,
-)
+from ._engine import _by_row_blocks, _chunk_source, _rows_per_block
+from ._gather import compact, is_sparse
 from ._geometry import Geometry
 from ._results import allocate
 from ._staging import Staging
@@ -48,15 +46,6 @@ from ._windows import at_tap
 
 #: The arguments a gradient may be asked for.
 WRT = ("x", "kernels", "bias")
-#: Up to this many pairs of input and output channels per group, the kernel gradient takes
-#: one dot product per pair and tap over channels-first planes rather than one GEMM per
-#: tap (measured, 200,000 positions on one thread: 3 x 3 channels 0.16 ms against 1.04,
-#: 1 x 6 0.11 against 0.32, 6 x 16 2.13 against 1.47).
-DOT_PAIRS = 24
-#: From this many input channels per group, one GEMM per tap (``K`` the positions, ``M``
-#: the channels) beats one GEMM of the copied windows (lenet2, 256x14x14x6 -> 16, 5x5:
-#: im2col 3.3 ms, per tap 7.0; 32x56x56x64 -> 64, 3x3: per tap 49.8 ms, im2col 54.7).
-GEMM_CHANNELS = 16
 
 
 class ConvGradients(NamedTuple):
@@ -213,16 +202,20 @@ def _lazy_gradients(dy: Any, problem: ConvProblem, asked: set[str], inputs: str)
         assert total is not None  # no values, no Python ints
         part_dtype = total if total.kind in "iu" else plan.compute
 
-        def kernel_part(samples: Array, grads: Array) -> Array:
+        def kernel_parts(samples: Array, grads: Array) -> Array:
             part = dataclasses.replace(template, x=samples)
-            return _kernel_gradient(grads, part, part_dtype)
+            # Exact integers may be computed in float64: the parts as declared.
+            return _kernel_parts(grads, part, part_dtype)[1].astype(part_dtype, copy=False)
 
-        shape = problem.kernels.shape
-        dk = sum_over_batches(kernel_part, [x, dy], shape, part_dtype, total, "the kernel gradient")
+        shape, what = problem.kernels.shape, "the kernel gradient"
+        images = kernel_part_images(template, plan.compute)
+        dk = sum_over_batches(kernel_parts, [x, dy], shape, part_dtype, total, what, images)
     if "bias" in asked:
         compute, result = _bias_dtypes(dy.dtype)
-        bias_part = functools.partial(_bias_gradient, part=True)
-        db = sum_over_batches(bias_part, [dy], (nc,), compute, result, "the bias gradient")
+        bias_parts = functools.partial(_bias_gradient, part=True)
+        images = bias_part_images(dy.shape[1:], dy.dtype)
+        what = "the bias gradient"
+        db = sum_over_batches(bias_parts, [dy], (nc,), compute, result, what, images)
     return ConvGradients(dx, dk, db)
 
 
@@ -252,13 +245,55 @@ def _input_gradient(
 def _kernel_gradient(
     dy: Array, problem: ConvProblem, dtype: np.dtype[np.generic] | None = None
 ) -> Array:
-    """Per kernel tap, the windows of a chunk at that tap, transposed, times `dy`, the
-    chunks on the engine's threads and their sums added in batch order (the same result on
-    any number of threads): ``(k1..kd, c // groups, nc)``, in `dtype` if given (for
-    integers: exact, or raising, naming `dtype`, where it could overflow).
+    """The gradient with respect to the kernels, ``(k1..kd, c // groups, nc)``, in `dtype`
+    if given (for integers: exact, or raising, naming `dtype`, where it could overflow):
+    the sum, in batch order, of the parts of `_kernel_parts`."""
+    plan, stack = _kernel_parts(dy, problem, dtype)
+    total = stack[0].copy() if len(stack) else np.zeros(problem.kernels.shape, stack.dtype)
+    for part in stack[1:]:  # in order: the same bits for any threads and any chunking
+        total += part
+    if plan.result is None:
+        return finish_object(total)
+    return total.astype(plan.result, copy=False)
 
-    Three ways, by the channels of a group (`kernel_gradient_path`):
-    - ``dots``, few pairs of channels: the chunk staged channels first; its windows form
+
+def kernel_part_images(problem: ConvProblem, compute: np.dtype[np.generic]) -> int:
+    """The images of each part of `_kernel_parts` (from one image's problem alone)."""
+    return _kernel_layout(problem, compute)[1]
+
+
+def _kernel_layout(
+    problem: ConvProblem, compute: np.dtype[np.generic]
+) -> tuple[int | None, int, str]:
+    """Rows per block (None: whole images), images per part and the path of the kernel
+    gradient of `problem` computed in `compute`."""
+    cg, nc = problem.kernels.shape[-2:]
+    geometry = problem.geometry
+    gathered = forced_strategy("gather") == "always" or is_sparse(geometry)
+    if gathered:
+        geometry = compact(geometry)
+    path = kernel_gradient_path(cg, nc // problem.groups)
+    per_pixel = problem.x.shape[-1] + 2 * nc
+    if path == "im2col":
+        per_pixel += math.prod(geometry.kernel) * cg
+    per_image = math.prod(Staging(geometry).sizes) * per_pixel * compute.itemsize
+    if gathered:
+        per_image += math.prod(geometry.in_shape) * problem.x.shape[-1] * problem.x.itemsize
+        return None, parts_of(per_image), path
+    rows = _rows_per_block(problem.geometry, per_image)
+    return rows, 1 if rows is not None else parts_of(per_image), path
+
+
+def _kernel_parts(
+    dy: Array, problem: ConvProblem, dtype: np.dtype[np.generic] | None = None
+) -> tuple[Plan, Array]:
+    """The plan of the kernel gradient, and its parts ``(parts, k1..kd, cg, nc)`` in the
+    compute dtype: one per `kernel_part_images` images of the batch, each a function of
+    those images alone, computed on the engine's threads.
+
+    Per kernel tap, the windows of a part at that tap, transposed, times `dy`; three ways,
+    by the channels of a group (`kernel_gradient_path`):
+    - ``dots``, few pairs of channels: the part staged channels first; its windows form
       one strided view of the staged planes (`Staging`), with stride 1 one contiguous plane
       per tap and channel; `dy` laid out alike, with zeros at the windows that straddle two
       rows or images; one dot product per tap and pair of channels;
@@ -266,48 +301,44 @@ def _kernel_gradient(
       matrix per group, one GEMM with `dy`;
     - ``taps``, many channels: one GEMM ``(cg, positions) @ (positions, ng)`` per tap and
       group over the merged windows, channels last.
-    A chunk that holds NaN or inf is read image by image (``im2col``), so that no
-    straddling window multiplies one by zero."""
+    A part that holds NaN or inf is read image by image (``im2col``), so that no
+    straddling window multiplies one by zero. Images larger than a chunk are parts of
+    their own: the sum of the gradients of their blocks of rows, in order."""
     x, kernels, groups = problem.x, problem.kernels, problem.groups
-    cg, nc = kernels.shape[-2:]
+    m, (cg, nc) = x.shape[0], kernels.shape[-2:]
     ng = nc // groups
     # Each entry sums x times dy over the batch and the positions: the bound of conv_plan
     # with dy's values as the weights of each output channel.
     force = forced_strategy("integers")
     plan = conv_plan(x, dy.reshape(-1, nc), force, None, dtype, what="the kernel gradient")
     compute = plan.compute
+    rows, per_part, path = _kernel_layout(problem, compute)
     # Windows that read little of their padded input are gathered, as `conv` gathers them.
-    take, geometry, gathered = _chunk_source(x, problem.geometry, fill=0)
+    take, geometry, _ = _chunk_source(x, problem.geometry, fill=0)
     d = len(geometry.kernel)
-    staging = Staging(geometry)
     every_tap = list(itertools.product(*map(range, geometry.kernel)))
-    path = kernel_gradient_path(cg, ng)
-    per_pixel = x.shape[-1] + 2 * nc
-    if path == "im2col":
-        per_pixel += len(every_tap) * cg
-    per_image = math.prod(staging.sizes) * per_pixel * compute.itemsize
-    per_image += gathered * x.dtype.itemsize
-    result_dtype = np.dtype(object) if plan.result is None else plan.result
-    rows = None if gathered else _rows_per_block(problem.geometry, per_image)
+    parts = np.empty((-(-m // per_part), len(every_tap), groups, cg, ng), compute)
     if rows is not None:  # large images: the sum of the gradients of blocks of rows
-        parts: dict[tuple[int, int], Array] = {}
+        blocks: dict[tuple[int, int], Array] = {}
 
         def block(i: int, out_rows: slice, in_rows: slice, part: Geometry) -> None:
             rows_of = dataclasses.replace(problem, x=x[i : i + 1, in_rows], geometry=part)
-            parts[i, out_rows.start] = _kernel_gradient(dy[i : i + 1, out_rows], rows_of, dtype)
+            blocks[i, out_rows.start] = _kernel_parts(dy[i : i + 1, out_rows], rows_of, dtype)[1][0]
 
-        _by_row_blocks(x.shape[0], problem.geometry, rows, block, parallel=compute.kind != "O")
-        total = np.zeros(kernels.shape, result_dtype)  # Python ints where int64 may not hold
-        for key in sorted(parts):  # in order: the same result on any number of threads
-            total += parts[key]
-        return total if plan.result is not None else finish_object(total)
-    sums: dict[int, Array] = {}
+        _by_row_blocks(m, problem.geometry, rows, block, parallel=compute.kind != "O")
+        for i in range(m):  # each image's blocks in order
+            starts = sorted(start for image, start in blocks if image == i)
+            total = blocks[i, starts[0]].astype(compute)  # a copy; Python ints if need be
+            for start in starts[1:]:
+                total += blocks[i, start]
+            parts[i] = _by_tap(total, groups)
+        return plan, _by_kernel(parts, kernels.shape)
 
     def work(chunk: slice, staging: Staging) -> None:
         source = take(chunk)
         b = source.shape[0]
         grads = dy[chunk].astype(compute)
-        total = np.empty((len(every_tap), groups, cg, ng), compute)
+        total = parts[chunk.start // per_part]
         buffer = staging.stage(source, compute, channels_first=path == "dots")
         if compute.kind in "fc" and path != "im2col" and not np.isfinite(buffer).all():
             buffer = staging.stage(source, compute)  # channels last, image by image
@@ -330,30 +361,26 @@ def _kernel_gradient(
             rows.fill(0)
             staging.crop(rows, b)[...] = grads
             _tap_products(win, rows, every_tap, total)
-        sums[chunk.start] = total
 
     with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
         parallel = compute.kind != "O" and blas_threads_settable()
-        _for_each_chunk(x.shape[0], per_image, staging, work, parallel=parallel, calls_blas=True)
-    total = np.zeros((len(every_tap), groups, cg, ng), compute)
-    for start in sorted(sums):
-        total += sums[start]
-    # (taps, g, cg, ng) -> (k.., cg, g * ng)
-    result = total.transpose(0, 2, 1, 3).reshape(kernels.shape)
-    if plan.result is None:
-        return finish_object(result)
-    return result.astype(plan.result, copy=False)
+        per_image = CHUNK_BYTES // per_part
+        staging = Staging(geometry)
+        for_each_chunk(
+            m, per_image, staging, work, parallel=parallel, calls_blas=True, part=per_part
+        )
+    return plan, _by_kernel(parts, kernels.shape)
 
 
-def kernel_gradient_path(cg: int, ng: int) -> str:
-    """How `_kernel_gradient` contracts `cg` channels in with `ng` out per group: forced,
-    or by the measurements of `DOT_PAIRS` and `GEMM_CHANNELS`."""
-    chosen = forced_strategy("kernel_gradient")
-    if chosen is not None:
-        return chosen
-    if cg * ng <= DOT_PAIRS:
-        return "dots"
-    return "taps" if cg >= GEMM_CHANNELS else "im2col"
+def _by_tap(total: Array, groups: int) -> Array:
+    """A gradient ``(k.., cg, g * ng)`` as ``(taps, g, cg, ng)``."""
+    cg, nc = total.shape[-2:]
+    return total.reshape(-1, cg, groups, nc // groups).transpose(0, 2, 1, 3)
+
+
+def _by_kernel(parts: Array, shape: tuple[int, ...]) -> Array:
+    """Parts ``(parts, taps, g, cg, ng)`` as ``(parts, k.., cg, g * ng)``."""
+    return parts.transpose(0, 1, 3, 2, 4).reshape(parts.shape[0], *shape)
 
 
 def _im2col_products(win: Array, grads: Array, total: Array) -> None:
@@ -388,19 +415,45 @@ def _bias_dtypes(dtype: np.dtype[np.generic]) -> tuple[np.dtype[np.generic], np.
     return float_plan(native).compute, native
 
 
+def bias_part_images(sample: tuple[int, ...], dtype: np.dtype[np.generic]) -> int:
+    """The images of each part of the bias gradient of a `dy` of `dtype` whose images are
+    of shape `sample` (from one image's problem alone)."""
+    return parts_of(math.prod(sample) * _bias_dtypes(dtype)[0].itemsize)
+
+
 def _bias_gradient(dy: Array, part: bool = False) -> Array:
     """The sum of `dy` over all but its channel axis, exact for integers (in int64 where
-    no sum can overflow it, else in Python ints), in native byte order. A `part` of a lazy
-    sum is in the compute dtype: int64, raising (naming `dtype`) where it could overflow."""
-    axes = tuple(range(dy.ndim - 1))
+    no sum can overflow it, else in Python ints), in native byte order. Floats are summed
+    in parts of `bias_part_images` images, each laid out C-contiguous in the compute dtype,
+    the parts added in batch order: the same bits for any memory layout, batch split or
+    chunking. With `part`, the parts themselves ``(parts, nc)`` in the compute dtype (for a
+    lazy sum; int64 raising, naming `dtype`, where a part could overflow)."""
     compute, result = _bias_dtypes(dy.dtype)
+    step = bias_part_images(dy.shape[1:], dy.dtype)
+    parts = [slice(start, start + step) for start in range(0, dy.shape[0], step)]
     if dy.dtype.kind in "biu":
-        terms = dy.size // max(dy.shape[-1], 1)
-        if dy.dtype.itemsize < 8 or max_abs(dy) * terms < INT64_LIMIT:
-            exact: Array = dy.astype(np.int64).sum(axis=axes)
-            return exact
         if part:
-            check_range(max_abs(dy) * terms, compute, True, "the bias gradient")
-        return finish_object(np.asarray(dy.astype(object).sum(axis=axes), dtype=object))
-    total: Array = dy.sum(axis=axes, dtype=compute)
-    return total if part else total.astype(result)
+            sums = [_exact_sum(dy[chunk], part=True) for chunk in parts]
+            return np.stack(sums) if sums else np.empty((0, dy.shape[-1]), compute)
+        return _exact_sum(dy)
+    axes = tuple(range(dy.ndim - 1))
+    sums = [np.ascontiguousarray(dy[chunk], dtype=compute).sum(axis=axes) for chunk in parts]
+    if part:
+        return np.stack(sums) if sums else np.empty((0, dy.shape[-1]), compute)
+    total = sums[0] if sums else np.zeros(dy.shape[-1], compute)
+    for value in sums[1:]:  # in batch order
+        total += value
+    return total.astype(result)
+
+
+def _exact_sum(dy: Array, part: bool = False) -> Array:
+    """The exact sum of integer `dy` over all but its channel axis: int64 where no sum can
+    overflow it, else Python ints (or, for a `part` of a lazy sum, raising)."""
+    axes = tuple(range(dy.ndim - 1))
+    terms = dy.size // max(dy.shape[-1], 1)
+    if dy.dtype.itemsize < 8 or max_abs(dy) * terms < INT64_LIMIT:
+        exact: Array = dy.astype(np.int64).sum(axis=axes)
+        return exact
+    if part:
+        check_range(max_abs(dy) * terms, np.dtype(np.int64), True, "the bias gradient")
+    return finish_object(np.asarray(dy.astype(object).sum(axis=axes), dtype=object))

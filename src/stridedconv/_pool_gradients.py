@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from ._chunks import for_each_chunk
 from ._dask import is_dask
 from ._dtypes import INT64_LIMIT, Plan, check_range, max_abs
-from ._engine import _chunk_source, _for_each_chunk
+from ._engine import _chunk_source
 from ._geometry import extent, tap_reads
 from ._pooling import (
     PoolProblem,
@@ -250,7 +251,7 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
     # Chunks write disjoint slices of `out`: on the engine's threads (not Python ints).
     with np.errstate(all="ignore"):
         parallel = dtype.kind != "O"
-        _for_each_chunk(x.shape[0], per_image, Staging(windows), work, parallel=parallel)
+        for_each_chunk(x.shape[0], per_image, Staging(windows), work, parallel=parallel)
     return out
 
 

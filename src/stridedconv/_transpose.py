@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from ._blas import available as blas_threads_settable
+from ._chunks import for_each_chunk
 from ._conv_nd import CONV_PAD_WORDS, check_kernels
 from ._dask import is_dask, refuse_out
 from ._dtypes import Plan, check_cast, conv_plan, finish_object, natural_dtype
-from ._engine import _for_each_chunk, correlate, forced_strategy
+from ._engine import correlate, forced_strategy
 from ._gather import padded_sources
 from ._geometry import Geometry, extent, fixed_pads, make_geometry, same_padding, tap_reads
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
@@ -404,7 +405,7 @@ def scatter(
     # Chunks write disjoint slices of `out`: on the engine's threads, as `conv`'s are.
     with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
         parallel = compute.kind != "O" and blas_threads_settable()
-        _for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel, calls_blas=True)
+        for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel, calls_blas=True)
     return out
 
 
