@@ -44,7 +44,7 @@ from bitwise import (
 
 # deadline=None throughout: one example computes a few batches of up to 300 images with a
 # strategy forced where it is slow (einsum), tens of milliseconds where others take one.
-SLOW = settings(deadline=None, max_examples=20)
+SLOW = settings(deadline=None, max_examples=30)
 
 
 def _batch_size(data: st.DataObject, heavy: bool) -> int:
@@ -142,7 +142,7 @@ def test_a_nonfinite_image_changes_no_other_image(
 
 
 @pytest.mark.parametrize("name", ["conv_transpose", "conv_vjp x", "pool", "pool_vjp"])
-@settings(deadline=None, max_examples=15)  # as SLOW
+@settings(deadline=None, max_examples=20)  # as SLOW
 @given(data=st.data())
 def test_a_nonfinite_image_changes_no_other_gradient(name: str, data: st.DataObject) -> None:
     """As above for the transposed convolution, the input gradient and pooling."""

@@ -49,7 +49,7 @@ da = pytest.importorskip("dask.array")
 
 # deadline=None throughout: batches of up to 64 images, some strategies forced where they
 # are slow, two or three computations an example.
-SLOW = settings(deadline=None, max_examples=20)
+SLOW = settings(deadline=None, max_examples=30)
 
 
 def _gradients(setup: ConvSetup, dy: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -243,8 +243,9 @@ def _case(setup: ConvSetup, x: np.ndarray) -> NdCase:
 @given(data=st.data())
 def test_dask_spatial_chunks(strategy: str | None, data: st.DataObject) -> None:
     """Spatial (and batch) chunks: NumPy's bits for the strategies without BLAS ('stripes',
-    'separable', 'taps' with one channel per group) and for exact integers; the others
-    within the direct error bound of the naive reference, or FFTs within theirs."""
+    'separable', 'taps', with one channel per group) and for exact integers; the others
+    within the direct error bound of the naive reference, FFTs within theirs (the chooser's
+    pick within either)."""
     setup = data.draw(conv_setups(strategy=strategy, small=True), label="setup")
     m = data.draw(st.integers(1, 3), label="m")
     x = setup.images(np.random.default_rng(data.draw(st.integers(0, 2**16))), m)
@@ -252,11 +253,7 @@ def test_dask_spatial_chunks(strategy: str | None, data: st.DataObject) -> None:
         expected = setup.conv(x)
         got = setup.conv(_lazy(data, x, spatial=True)).compute(scheduler="synchronous")
     one_channel = setup.kernels.shape[-2] == 1
-    if (
-        expected.dtype.kind not in "fc"
-        or strategy in BLAS_FREE
-        or (strategy == "taps" and one_channel)
-    ):
+    if expected.dtype.kind not in "fc" or (strategy in BLAS_FREE and one_channel):
         assert_same_bits(got, expected, f"{strategy} in spatial chunks")
         return
     case = _case(setup, x)
