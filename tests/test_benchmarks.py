@@ -8,6 +8,7 @@ parameter's gradient.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -217,3 +218,29 @@ def test_filtering_peers_agree(library: str, module: str, kernel: int, separable
     result = prepare_filter(library, images, values)()
     scale = np.abs(values).sum() * np.abs(images).max()
     np.testing.assert_allclose(result, expected, rtol=0, atol=1e-5 * scale)
+
+
+def test_contention_kills_its_busy_process() -> None:
+    """`contention.py`'s busy loop runs inside the block and is dead after it, an error in
+    the block included; a loop bounded to no time ends by itself (and is reported)."""
+    import contention
+
+    with contention.busy(None, 30.0) as process:
+        assert process.poll() is None
+    assert process.poll() is not None
+    with pytest.raises(KeyError), contention.busy(None, 30.0) as process:
+        raise KeyError("stop")
+    assert process.poll() is not None
+    with pytest.raises(RuntimeError, match="ended at once"), contention.busy(None, 0.0):
+        pass
+
+
+def test_contention_sets_and_restores_the_thread_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import contention
+
+    monkeypatch.setenv("STRIDEDCONV_NUM_THREADS", "7")
+    with contention.threads_setting("1"):
+        assert os.environ["STRIDEDCONV_NUM_THREADS"] == "1"
+    with contention.threads_setting("default"):
+        assert "STRIDEDCONV_NUM_THREADS" not in os.environ
+    assert os.environ["STRIDEDCONV_NUM_THREADS"] == "7"
