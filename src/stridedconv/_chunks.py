@@ -26,6 +26,10 @@ from ._staging import Staging
 #: holds at least one image, so the memory beyond the result is a few chunks, whatever the
 #: batch size.
 CHUNK_BYTES = 4 * 2**20
+#: Sums over the batch (the kernel and bias gradients) add parts of as many images as fit in
+#: this many bytes of working set, in batch order: a constant of its own, so that the
+#: chunks' memory budget may change without changing a bit of a sum.
+PART_BYTES = 4 * 2**20
 #: Threads pay for themselves on large problems only: with less work in all, or in smaller
 #: chunks, handing chunks to threads (and their contention for the GIL between short NumPy
 #: calls) costs more than it saves; measured, ~200 us per chunk of one 28x28 image when
@@ -80,7 +84,7 @@ def parts_of(bytes_per_image: int) -> int:
     """Images per chunk of a problem whose images take `bytes_per_image` each: the size of
     the parts in which sums over the batch are added (the kernel and bias gradients), a
     function of one image's problem only."""
-    return max(1, CHUNK_BYTES // max(bytes_per_image, 1))
+    return max(1, PART_BYTES // max(bytes_per_image, 1))
 
 
 def for_each_chunk(
@@ -102,7 +106,7 @@ def for_each_chunk(
     forced_threads = forced_strategy("threads")
     threads = int(forced_threads or THREADS) if parallel else 1
     per_image = max(bytes_per_image, 1)
-    step = part or parts_of(per_image)
+    step = part or max(1, CHUNK_BYTES // per_image)
     if threads > 1 and forced_threads is None and m * per_image < PARALLEL_BYTES:
         threads = 1
     if threads > 1 and part is None:

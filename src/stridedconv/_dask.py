@@ -13,7 +13,9 @@ padded lazily (`da.pad`, in the padding mode), the output is cut into blocks ali
 the input chunks and the stride, and each output block reads the slice of the padded batch
 its windows need (its halo) and is computed as a 'valid' problem with the same windows;
 means divide by the counts of the whole problem. Circular padding wider than an axis, which
-`da.pad` cannot make, merges that problem's spatial chunks instead. Inside a task the engine
+`da.pad` cannot make, merges that problem's spatial chunks instead, and so do convolutions
+whose strategy calls BLAS or takes FFTs, for images up to `WHOLE_IMAGE_BYTES`: their
+GEMMs and tiles cover whole images, so blocks would change the bits. Inside a task the engine
 runs on `STRIDEDCONV_DASK_THREADS` threads (default 1) with BLAS on one thread, so that a
 dask worker's threads are not oversubscribed.
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,6 +46,10 @@ import numpy as np
 from ._blas import single_threaded
 from ._dtypes import check_range
 from ._typing import Array
+
+#: Spatially chunked images up to this size are computed whole when blocks would change
+#: their bits (`_blocks_change_bits`).
+WHOLE_IMAGE_BYTES = 64 * 2**20
 
 
 def is_dask(value: object) -> bool:
@@ -93,7 +100,8 @@ def run_lazily(
     wide_wrap = g.padding_mode == "circular" and any(
         max(pad) > n for n, pad in zip(g.in_shape, g.pad, strict=True)
     )
-    if not spatial or wide_wrap or 0 in g.out_shape or x.shape[0] == 0:
+    whole = spatial and _blocks_change_bits(problem, dtype)
+    if not spatial or whole or wide_wrap or 0 in g.out_shape or x.shape[0] == 0:
         x = x.rechunk({axis: -1 for axis in range(1, x.ndim - 1)})
         result = _blocks(flat, x, run, g.out_shape, dtype, fixed)
     else:
@@ -101,6 +109,26 @@ def run_lazily(
     if getattr(problem, "squeeze", False):
         return result[..., 0]
     return channels_first_of(result, problem.channels_first)
+
+
+def _blocks_change_bits(problem: Any, dtype: np.dtype[np.generic]) -> bool:
+    """Whether computing `problem`'s images in spatial blocks would change the bits of a
+    float result, and an image is small enough (`WHOLE_IMAGE_BYTES`) to be computed whole
+    instead: its strategy calls BLAS (whose GEMMs cover one image, not one block) or takes
+    FFTs (whose tiles lie on the whole image). Sums along one axis at a time (one channel
+    per group, no BLAS) give every output the same bits in any block."""
+    from ._chooser import FFT_STRATEGY, calls_blas, choose_conv
+    from ._dtypes import float_plan
+
+    if not hasattr(problem, "kernels") or dtype.kind not in "fc":
+        return False  # pooling, and exact integers: the same values in any order
+    image = math.prod(problem.x.shape[1:]) * problem.x.dtype.itemsize
+    if image > WHOLE_IMAGE_BYTES:
+        return False  # too large to be one task: blocks, within the documented bounds
+    compute = float_plan(dtype).compute
+    weights = np.ascontiguousarray(problem.kernels, dtype=compute)
+    strategy = choose_conv(problem.geometry, weights, problem.groups, compute, dtype)
+    return strategy == FFT_STRATEGY or calls_blas(strategy, weights.shape[-2])
 
 
 def _blocks(

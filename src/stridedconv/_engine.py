@@ -205,7 +205,7 @@ def correlate(
     m, cg = x.shape[0], kernels.shape[-2]
     if out.size == 0:
         return out if plan.result is not None else out.astype(np.int64)
-    weights = kernels.astype(plan.compute)
+    weights = np.ascontiguousarray(kernels, dtype=plan.compute)  # one layout: the same bits
     whole = geometry
     take, geometry, gathered = _chunk_source(x, geometry, fill=0)
     strategy = choose_conv(geometry, weights, groups, plan.compute, out.dtype)

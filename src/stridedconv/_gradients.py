@@ -21,7 +21,7 @@ import numpy as np
 
 from ._blas import available as blas_threads_settable
 from ._chooser import forced_strategy, kernel_gradient_path
-from ._chunks import CHUNK_BYTES, for_each_chunk, parts_of
+from ._chunks import PART_BYTES, for_each_chunk, parts_of
 from ._conv_nd import ConvProblem, check_conv
 from ._dask import is_dask
 from ._dtypes import (
@@ -337,7 +337,7 @@ def _kernel_parts(
     def work(chunk: slice, staging: Staging) -> None:
         source = take(chunk)
         b = source.shape[0]
-        grads = dy[chunk].astype(compute)
+        grads = np.ascontiguousarray(dy[chunk], dtype=compute)  # one layout: the same bits
         total = parts[chunk.start // per_part]
         buffer = staging.stage(source, compute, channels_first=path == "dots")
         if compute.kind in "fc" and path != "im2col" and not np.isfinite(buffer).all():
@@ -364,7 +364,7 @@ def _kernel_parts(
 
     with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
         parallel = compute.kind != "O" and blas_threads_settable()
-        per_image = CHUNK_BYTES // per_part
+        per_image = PART_BYTES // per_part
         staging = Staging(geometry)
         for_each_chunk(
             m, per_image, staging, work, parallel=parallel, calls_blas=True, part=per_part

@@ -205,25 +205,18 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
     # padding takes no gradient, so the gradient is scattered into the input's samples only.
     targets = [tap_reads(g, tap) for tap in itertools.product(*map(range, g.kernel))]
     # Windows that share no sample (stride at least the window's span on every axis): each
-    # tap's share is written, not added. A NaN or inf gradient goes only where a mask
-    # sends it (a product with the mask would spread it as NaN over the other taps).
+    # tap's share is written, not added. A 0/1 mask routes by `where=`, never by a product,
+    # which would spread a NaN or inf gradient over the other taps and give -0.0 where a
+    # negative gradient does not go: the same bits whatever the rest of the batch holds.
     spans = (extent(k, dil) for k, dil in zip(g.kernel, g.dilation, strict=True))
     disjoint = all(s >= span for s, span in zip(g.stride, spans, strict=True))
-    finite = dy.dtype.kind not in "fc" or bool(np.isfinite(dy).all())
-    # Windows that tile the input exactly (2x2 windows of stride 2 on even sizes): every
-    # sample is written once, by the one tap of the one window that reads it.
-    tiled = disjoint and all(
-        k == s and o * s == n and pad == (0, 0)
-        for k, s, o, n, pad in zip(g.kernel, g.stride, g.out_shape, g.in_shape, g.pad, strict=True)
-    )
 
     def work(chunk: slice, staging: Staging) -> None:
         grads = dy[chunk].astype(dtype)
         if counts is not None:  # a mean's gradient: shared by the window's count
             np.true_divide(grads, counts, out=grads)
         buffer = out[chunk]
-        if not (tiled and extremes and finite):
-            buffer.fill(0)
+        buffer.fill(0)
         routes: list[Array | None] = [None] * len(targets)
         if extremes:
             # The forward result of this chunk, as `pool` computes it.
@@ -241,7 +234,9 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
                 view += part
                 continue
             share = share[(slice(None), *outs, slice(None))]
-            if share.dtype == bool and not finite:
+            if share.dtype == bool and disjoint:
+                np.copyto(view, part, where=share)  # the gradient itself, -0.0 included
+            elif share.dtype == bool:
                 np.add(view, part, out=view, where=share)
             elif disjoint:
                 np.multiply(part, share, out=view)

@@ -356,7 +356,7 @@ def scatter(
     cg, nc = kernels.shape[-2:]
     ng = nc // groups
     d = len(geometry.kernel)
-    weights = kernels.astype(compute)
+    weights = np.ascontiguousarray(kernels, dtype=compute)  # one layout: the same bits
     # Zero padding takes no gradient: only the taps' reads inside the input are scattered,
     # into a buffer of the input's size (whatever the stride or the padding). The other
     # padding modes scatter into the padded buffer and fold it back.
@@ -369,7 +369,7 @@ def scatter(
     everywhere = (slice(None),) * d
 
     def work(chunk: slice, staging: Staging) -> None:
-        grads = y[chunk].astype(compute)
+        grads = np.ascontiguousarray(y[chunk], dtype=compute)
         buffer = np.zeros((grads.shape[0], *spatial, cg * groups), compute)
         for tap in itertools.product(*map(range, geometry.kernel)):
             if folding:  # the samples that this tap of every window reads, padding included
