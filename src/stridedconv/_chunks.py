@@ -37,6 +37,10 @@ PART_BYTES = 4 * 2**20
 #: Forcing ``threads`` (tests) skips both limits.
 PARALLEL_BYTES = 8 * 2**20
 THREAD_CHUNK_BYTES = 2**20
+#: Or from this many multiply-adds in all, whatever the bytes: a GEMM-heavy problem of a
+#: few images (8x14x14x256 -> 256, 3x3: 0.9 G) pays for its threads even in chunks of one
+#: image each, where BLAS, held to one thread, would otherwise leave a core idle.
+PARALLEL_MULTIPLY_ADDS = 16 * 2**20
 #: Chunks per thread when the batch is split for threads: enough that a thread rarely waits
 #: for the other at the end, few enough that each chunk's fixed cost (a few dozen NumPy
 #: calls) stays small. Measured on 1000 28x28 images, us per image: 1 a thread 2.8, 2 a
@@ -96,21 +100,24 @@ def for_each_chunk(
     parallel: bool,
     calls_blas: bool = False,
     part: int | None = None,
+    multiply_adds: int = 0,
 ) -> None:
     """Call ``work(chunk, staging)`` for every chunk of `m` images; each thread has its own
     `Staging` (buffers are reused from chunk to chunk, never shared between threads). Work
     that `calls_blas` runs with BLAS on one thread (`_blas`), on one engine thread or more.
     Given a `part`, the chunks are parts of exactly that many images (sums over the batch
     add them in order: their bits must not depend on the batch size or the threads);
-    otherwise they are cut smaller to keep every thread busy."""
+    otherwise they are cut smaller to keep every thread busy. `multiply_adds`, per image,
+    lets a compute-heavy problem of a few images run on threads too."""
     forced_threads = forced_strategy("threads")
     threads = int(forced_threads or THREADS) if parallel else 1
     per_image = max(bytes_per_image, 1)
     step = part or max(1, CHUNK_BYTES // per_image)
-    if threads > 1 and forced_threads is None and m * per_image < PARALLEL_BYTES:
+    heavy = m * multiply_adds >= PARALLEL_MULTIPLY_ADDS
+    if threads > 1 and forced_threads is None and m * per_image < PARALLEL_BYTES and not heavy:
         threads = 1
     if threads > 1 and part is None:
-        smallest = 1 if forced_threads else -(-THREAD_CHUNK_BYTES // per_image)
+        smallest = 1 if forced_threads or heavy else -(-THREAD_CHUNK_BYTES // per_image)
         step = min(step, max(smallest, -(-m // (CHUNKS_PER_THREAD * threads))))
     chunks = [slice(start, min(start + step, m)) for start in range(0, m, step)]
     threads = min(threads, len(chunks))

@@ -248,7 +248,10 @@ def correlate(
     with np.errstate(all="ignore"):
         parallel = _threaded(strategy, cg, plan.compute)
         blas = calls_blas(strategy, cg)
-        for_each_chunk(m, per_image, staging, work, parallel=parallel, calls_blas=blas)
+        products = math.prod(geometry.out_shape) * weights.size  # multiply-adds an image
+        for_each_chunk(
+            m, per_image, staging, work, parallel=parallel, calls_blas=blas, multiply_adds=products
+        )
     return out if plan.result is not None else finish_object(out)
 
 

@@ -366,8 +366,16 @@ def _kernel_parts(
         parallel = compute.kind != "O" and blas_threads_settable()
         per_image = PART_BYTES // per_part
         staging = Staging(geometry)
+        products = math.prod(geometry.out_shape) * kernels.size  # multiply-adds an image
         for_each_chunk(
-            m, per_image, staging, work, parallel=parallel, calls_blas=True, part=per_part
+            m,
+            per_image,
+            staging,
+            work,
+            parallel=parallel,
+            calls_blas=True,
+            part=per_part,
+            multiply_adds=products,
         )
     return plan, _by_kernel(parts, kernels.shape)
 

@@ -205,18 +205,25 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
     # padding takes no gradient, so the gradient is scattered into the input's samples only.
     targets = [tap_reads(g, tap) for tap in itertools.product(*map(range, g.kernel))]
     # Windows that share no sample (stride at least the window's span on every axis): each
-    # tap's share is written, not added. A 0/1 mask routes by `where=`, never by a product,
-    # which would spread a NaN or inf gradient over the other taps and give -0.0 where a
-    # negative gradient does not go: the same bits whatever the rest of the batch holds.
+    # tap's share is written, not added.
     spans = (extent(k, dil) for k, dil in zip(g.kernel, g.dilation, strict=True))
     disjoint = all(s >= span for s, span in zip(g.stride, spans, strict=True))
+    # Windows that tile the input exactly (2x2 windows of stride 2 on even sizes): every
+    # sample is written once, by the one tap of the one window that reads it.
+    tiled = disjoint and all(
+        k == s and o * s == n and pad == (0, 0)
+        for k, s, o, n, pad in zip(g.kernel, g.stride, g.out_shape, g.in_shape, g.pad, strict=True)
+    )
 
-    def work(chunk: slice, staging: Staging) -> None:
+    def route(chunk: slice, staging: Staging, masked: bool) -> None:
+        """Scatter the gradient of `chunk`; `masked` routes 0/1 masks by `where=`, not by
+        a product (which would spread a NaN or inf gradient over the other taps)."""
         grads = dy[chunk].astype(dtype)
         if counts is not None:  # a mean's gradient: shared by the window's count
             np.true_divide(grads, counts, out=grads)
         buffer = out[chunk]
-        buffer.fill(0)
+        if masked or not (tiled and extremes):
+            buffer.fill(0)
         routes: list[Array | None] = [None] * len(targets)
         if extremes:
             # The forward result of this chunk, as `pool` computes it.
@@ -234,14 +241,23 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
                 view += part
                 continue
             share = share[(slice(None), *outs, slice(None))]
-            if share.dtype == bool and disjoint:
-                np.copyto(view, part, where=share)  # the gradient itself, -0.0 included
-            elif share.dtype == bool:
+            if share.dtype == bool and masked:
                 np.add(view, part, out=view, where=share)
             elif disjoint:
                 np.multiply(part, share, out=view)
             else:
                 view += part * share
+
+    def work(chunk: slice, staging: Staging) -> None:
+        route(chunk, staging, masked=False)
+        if dtype.kind not in "fc" or not extremes:
+            return
+        # Images whose gradient holds NaN or inf are routed again, alone, by masks: the
+        # others keep the products, so no image's bits depend on what its neighbours hold.
+        grads = dy[chunk]
+        finite = np.isfinite(grads).reshape(grads.shape[0], -1).all(axis=1)
+        for i in np.flatnonzero(~finite):
+            route(slice(chunk.start + i, chunk.start + i + 1), staging, masked=True)
 
     # Chunks write disjoint slices of `out`: on the engine's threads (not Python ints).
     with np.errstate(all="ignore"):

@@ -405,7 +405,11 @@ def scatter(
     # Chunks write disjoint slices of `out`: on the engine's threads, as `conv`'s are.
     with np.errstate(all="ignore"):  # IEEE results without warnings, as in `conv`
         parallel = compute.kind != "O" and blas_threads_settable()
-        for_each_chunk(m, per_image, Staging(geometry), work, parallel=parallel, calls_blas=True)
+        products = math.prod(y.shape[1:-1]) * kernels.size  # multiply-adds an image
+        staging = Staging(geometry)
+        for_each_chunk(
+            m, per_image, staging, work, parallel=parallel, calls_blas=True, multiply_adds=products
+        )
     return out
 
 
