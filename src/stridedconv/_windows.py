@@ -8,6 +8,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._geometry import extent
+from ._module import set_module
 from ._typing import Array, ArrayLike
 from ._validation import as_array, as_index, int_tuple, items_of
 
@@ -57,6 +58,7 @@ def at_tap(win: Array, tap: tuple[int, ...]) -> Array:
     return view
 
 
+@set_module("stridedconv")
 def windows(
     x: ArrayLike,
     window_shape: int | tuple[int, ...],
