@@ -391,13 +391,14 @@ PADDING_EXPECTED = (
         (
             {"x": X[0]},
             ValueError,
-            r"x must be a 4-D array of shape \(m, h, w, c\) for kernels of 2 spatial axes, "
-            r"got shape \(6, 6, 4\)",
+            r"x of shape \(6, 6, 4\) and kernels of shape \(3, 3, 4, 2\) disagree: kernels "
+            r"\(kh, kw, c // groups, nc\) of 2 spatial axes need x of shape \(m, h, w, c\); x "
+            r"lacks an axis: its batch axis m",
         ),
         (
             {"x": X[0], "data_format": "channels_first"},
             ValueError,
-            r"x must be a 4-D array of shape \(m, c, h, w\)",
+            r"need x of shape \(m, c, h, w\)",
         ),
         (
             {"kernels": np.ones((3, 3, 2, 3)), "groups": 2},
@@ -410,7 +411,7 @@ PADDING_EXPECTED = (
             ValueError,
             r"got groups=3 for c=4 and nc=3",
         ),
-        ({"groups": 0}, ValueError, r"groups must be a positive int, got 0"),
+        ({"groups": 0}, ValueError, r"groups must be positive, got 0"),
         ({"groups": 2.0}, TypeError, r"groups must be a positive int, got 2.0"),
         ({"groups": True}, TypeError, r"groups must be a positive int, got True"),
         (
@@ -433,10 +434,10 @@ PADDING_EXPECTED = (
         ({"bias": np.zeros((1, 2))}, ValueError, r"bias must have shape .* got shape \(1, 2\)"),
         ({"bias": ["a", "b"]}, TypeError, r"bias must hold numbers"),
         (
-            {"padding_mode": "constant"},
+            {"padding_mode": "mirror"},
             ValueError,
             r"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', "
-            r"got 'constant'",
+            r"'symmetric', 'constant', got 'mirror'; SciPy's 'mirror' is padding_mode='reflect'",
         ),
         ({"padding_mode": None}, TypeError, r"padding_mode must be one of .* got None"),
         (
@@ -477,13 +478,13 @@ PADDING_EXPECTED = (
             ValueError,
             r"stride must be an int or a sequence of 2 positive ints, got 3 values: \(1, 1, 1\)",
         ),
-        ({"stride": (0, 1)}, ValueError, r"stride must be .* positive ints, got \(0, 1\)"),
+        ({"stride": (0, 1)}, ValueError, r"stride must be positive, got \(0, 1\)"),
         (
             {"dilation": (2,)},
             ValueError,
             r"dilation must be an int or a sequence of 2 positive ints, got 1 values: \(2,\)",
         ),
-        ({"dilation": 0}, ValueError, r"dilation must be .* positive ints, got 0"),
+        ({"dilation": 0}, ValueError, r"dilation must be positive, got 0"),
         ({"dilation": 1.5}, TypeError, r"dilation must be .* got 1.5"),
         (
             {"dilation": (3, 1)},

@@ -17,7 +17,8 @@ keeps buffers of up to `KEEP_BYTES` in all from call to call, until it ends
 A buffer is only reused as padded where it was padded for the same geometry.
 
 Zero padding, the default, costs nothing per chunk: the buffer is zeroed once and each chunk
-overwrites the interiors only. The other padding modes (`PADDING_MODES`) pad each chunk with
+overwrites the interiors only; so does 'constant' padding, filled with its `cval` once. The
+other padding modes (`PADDING_MODES`) pad each chunk with
 `np.pad` and copy the padded images whole.
 """
 
@@ -32,14 +33,17 @@ from typing import Literal
 import numpy as np
 
 from ._geometry import Geometry, extent
+from ._module import set_module
 from ._typing import Array
 from ._windows import window_view
 
-#: `np.pad` modes of the padding modes other than zeros (PyTorch's names).
-NP_PAD_MODES: dict[str, Literal["reflect", "edge", "wrap"]] = {
+#: `np.pad` modes of the padding modes whose padding depends on the values (zeros and
+#: 'constant' fill the buffer once instead).
+NP_PAD_MODES: dict[str, Literal["reflect", "edge", "wrap", "symmetric"]] = {
     "reflect": "reflect",
     "replicate": "edge",
     "circular": "wrap",
+    "symmetric": "symmetric",
 }
 
 
@@ -96,6 +100,7 @@ def kept_bytes() -> int:
         return sum(flat.nbytes for arrays in _every_thread.values() for flat, _ in arrays.values())
 
 
+@set_module("stridedconv")
 def release_memory() -> int:
     """Free the scratch memory that stridedconv keeps between calls, in every thread.
 
@@ -178,16 +183,19 @@ class Staging:
         fill: object = 0,
     ) -> Array:
         """Copy a chunk ``(b, n1..nd, c)`` into the padded buffer, cast to `dtype`; with the
-        ``'zeros'`` padding mode the padding holds `fill` (pooling pads with other values)."""
+        ``'zeros'`` padding mode the padding holds `fill` (pooling pads with other values),
+        with ``'constant'`` the geometry's `cval`."""
         b, c = x.shape[0], x.shape[-1]
+        g = self.geometry
+        if g.padding_mode == "constant":
+            fill = g.cval
         rows = b * self.sizes[0] + self.tail
         shape = (c, rows, *self.sizes[1:]) if channels_first else (rows, *self.sizes[1:], c)
         buffer, same_layout = self._take("stage", shape, dtype, fill)
         if not same_layout:
             buffer.fill(fill)  # later chunks of this layout only overwrite the interiors
-        g = self.geometry
         interior: tuple[slice, ...]
-        if g.padding_mode != "zeros" and g.is_padded:
+        if g.padding_mode in NP_PAD_MODES and g.is_padded:
             # The padding depends on the values: pad the chunk itself, then copy it whole.
             x = np.pad(x, ((0, 0), *g.pad, (0, 0)), mode=NP_PAD_MODES[g.padding_mode])
             interior = tuple(slice(0, n) for n in g.padded_shape)

@@ -29,6 +29,7 @@ from ._dtypes import Plan, check_cast, conv_plan, finish_object, natural_dtype
 from ._engine import _for_each_chunk, correlate, forced_strategy
 from ._gather import padded_sources
 from ._geometry import Geometry, extent, fixed_pads, make_geometry, same_padding, tap_reads
+from ._module import set_module
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
@@ -43,6 +44,7 @@ from ._validation import (
 )
 
 
+@set_module("stridedconv")
 def conv_transpose(
     y: ArrayLike,
     kernels: ArrayLike,
@@ -348,6 +350,9 @@ def scatter(
     tap, ``y @ kernels[tap].T`` added into the strided view of a padded buffer that the
     tap's windows read in the forward direction (see the module docstring)."""
     chosen = forced_strategy("adjoint")
+    # Constant padding takes no gradient: its adjoint is the zero-padded one's.
+    if geometry.padding_mode == "constant":
+        geometry = dataclasses.replace(geometry, padding_mode="zeros", cval=0)
     stride_one = all(s == 1 for s in geometry.stride) and geometry.padding_mode == "zeros"
     if (chosen or "correlate") == "correlate" and stride_one and y.size and out.size:
         return _correlate_adjoint(y, kernels, geometry, compute, out, groups, bias)
@@ -395,7 +400,7 @@ def scatter(
                 else:  # (b, o.., ng) @ (ng, cg) -> (b, o.., cg)
                     products = part[..., g * ng : (g + 1) * ng] @ features.T
                 view[..., g * cg : (g + 1) * cg] += products
-        # What reached reflected, replicated or wrapped padding goes back home.
+        # What reached reflected, replicated, wrapped or symmetric padding goes back home.
         result = _fold_padding(buffer, geometry) if folding else buffer
         if bias is not None:
             result = result + bias.astype(compute)  # exact: the plan's bound has the bias
