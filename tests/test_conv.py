@@ -65,6 +65,14 @@ class NdCase:
     padding_mode: str
     groups: int
     data_format: str
+    cval: Any = 0  # of 'constant' padding
+
+    @property
+    def mode_options(self) -> dict[str, Any]:
+        """`padding_mode`, and `cval` when it applies."""
+        if self.padding_mode == "constant":
+            return {"padding_mode": "constant", "cval": self.cval}
+        return {"padding_mode": self.padding_mode}
 
     @property
     def d(self) -> int:
@@ -86,8 +94,8 @@ class NdCase:
             dilation=self.dilation,
             groups=self.groups,
             bias=self.bias,
-            padding_mode=self.padding_mode,
             data_format=self.data_format,
+            **self.mode_options,
         )
 
     def reference(self, *, absolute: bool = False) -> np.ndarray:
@@ -99,6 +107,7 @@ class NdCase:
             dilation=self.steps(self.dilation),
             pads=self.pads,
             padding_mode=self.padding_mode,
+            cval=self.cval,
             groups=self.groups,
             bias=self.bias,
             absolute=absolute,
@@ -120,7 +129,9 @@ def nd_cases(
 ) -> NdCase:
     """A `conv` call whose kernel fits the padded input and whose padding mode can fill it.
 
-    ``torch_modes``: circular padding at most the axis size (PyTorch wraps around once).
+    ``torch_modes``: PyTorch's modes only, circular padding at most the axis size (PyTorch
+    wraps around once); else 'symmetric' (any width: its pattern repeats) and 'constant'
+    with an int `cval` for exact inputs, a float one (NaN included) for the others.
     """
     d = draw(st.sampled_from((1, 2, 3)), label="d")
     m = draw(st.sampled_from(tuple(b for b in (1, 2, 1, 0) if b >= min_batch)), label="m")
@@ -155,12 +166,18 @@ def nd_cases(
         modes.append("reflect")
     if not torch_modes or all(max(pad) <= n for n, pad in zip(sizes, pads, strict=True)):
         modes.append("circular")
+    if not torch_modes:
+        modes += ["symmetric", "constant"]
     padding_mode = draw(st.sampled_from(modes), label="padding_mode")
     x = draw(arrays(draw(st.sampled_from(dtypes)), (m, *sizes, c)), label="x")
     kernels = draw(arrays(draw(st.sampled_from(dtypes)), (*kernel, cg, nc)), label="kernels")
     bias = None
     if draw(st.booleans(), label="bias"):
         bias = draw(arrays(draw(st.sampled_from(dtypes)), (nc,)), label="bias")
+    exact = all(a.dtype.kind in "biu" for a in (x, kernels, bias) if a is not None)
+    # uint8 images and a cval of -7 or 300: beyond their dtype, still exact.
+    cvals = (0, 1, -7, 300, 2**40) if exact else (0.0, -2.5, 1.5)
+    cval = draw(st.sampled_from(cvals), label="cval") if padding_mode == "constant" else 0
     if form == "pairs" and draw(st.booleans(), label="pairs as lists"):
         padding = [list(pair) for pair in padding]
     return NdCase(
@@ -174,6 +191,7 @@ def nd_cases(
         padding_mode=padding_mode,
         groups=groups,
         data_format=draw(st.sampled_from(("channels_last", "channels_first"))),
+        cval=cval,
     )
 
 

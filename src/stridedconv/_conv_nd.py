@@ -287,7 +287,7 @@ def check_conv(
         raise ValueError(rank_message(xs, x.shape, ks, shown, d, first))
     if mode == "constant":
         # An integer batch meets a float cval in floats; cval 0 pads as zeros do.
-        x = x.astype(cval_dtype(x.dtype, fill), copy=False)
+        x = x.astype(cval_dtype(x.dtype, fill, kernels.dtype), copy=False)
         mode = "zeros" if fill == 0 and isinstance(fill, int) else mode
     if first:
         x = np.moveaxis(x, 1, -1)  # a view: the engine stages (copies) chunks anyway

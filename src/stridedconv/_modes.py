@@ -92,11 +92,13 @@ def check_cval(value: object) -> int | float | complex:
     return number
 
 
-def cval_dtype(x_dtype: np.dtype[np.generic], cval: int | float | complex) -> np.dtype[np.generic]:
+def cval_dtype(
+    x_dtype: np.dtype[np.generic], cval: int | float | complex, kernels: np.dtype[np.generic]
+) -> np.dtype[np.generic]:
     """The dtype that holds the values of `x` and a 'constant' padding of `cval`: `x`'s own,
     int64 for an int `cval` that an integer `x`'s dtype does not hold (uint8 and -1), or
-    ``np.result_type`` for a float or complex `cval` (a Python float is weak, as in NumPy:
-    float32 images stay float32, integer images become float64).
+    for a float or complex `cval` the dtype it meets the `kernels` in (a Python float is
+    weak, as in NumPy: float32 images or kernels stay float32, integers become float64).
 
     Raises
     ------
@@ -104,7 +106,7 @@ def cval_dtype(x_dtype: np.dtype[np.generic], cval: int | float | complex) -> np
         For an int `cval` beyond int64 with integer images.
     """
     if not isinstance(cval, int):
-        return np.result_type(x_dtype, cval)
+        return np.result_type(x_dtype, cval if x_dtype.kind in "fc" else kernels, cval)
     if x_dtype.kind in "fc" or (x_dtype.kind == "b" and cval in (0, 1)):
         return x_dtype
     info = np.iinfo(x_dtype.type if x_dtype.kind in "iu" else np.uint8)  # type: ignore[type-var]
