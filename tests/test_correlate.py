@@ -336,3 +336,17 @@ def test_every_public_name_is_homed_in_the_public_namespace() -> None:
                 assert getattr(value, inner).__module__ == "stridedconv.kernels", inner
             continue
         assert value.__module__ == "stridedconv", name
+
+
+@pytest.mark.parametrize("page", ["how-to/filter-rgb.md", "reference/boundary-modes.md"])
+def test_the_docs_pages_examples_run(page: str) -> None:
+    """The `>>>` examples of correlate's two docs pages, as doctests."""
+    import doctest
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / page).read_text()
+    test = doctest.DocTestParser().get_doctest(text, {}, page, page, 0)
+    assert test.examples
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0
