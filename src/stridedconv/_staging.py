@@ -32,6 +32,7 @@ from typing import Literal
 
 import numpy as np
 
+from ._gather import padded_sources
 from ._geometry import Geometry, extent
 from ._module import set_module
 from ._typing import Array
@@ -45,6 +46,23 @@ NP_PAD_MODES: dict[str, Literal["reflect", "edge", "wrap", "symmetric"]] = {
     "circular": "wrap",
     "symmetric": "symmetric",
 }
+
+
+def _fill_padding(images: Array, geometry: Geometry, first: int) -> None:
+    """Fill the padding of `images`, whose spatial axes start at axis `first` and whose
+    interiors hold the samples, as `geometry`'s padding mode copies them: each axis in turn,
+    so that the corners copy the padding of the axes before (as ``np.pad`` fills them)."""
+    for axis, (n, (before, after)) in enumerate(zip(geometry.in_shape, geometry.pad, strict=True)):
+        if not (before or after):
+            continue
+        sources = padded_sources(n, before, after, geometry.padding_mode) + before
+        lead = (slice(None),) * (first + axis)
+        dim = first + axis
+        if before:
+            images[(*lead, slice(0, before))] = np.take(images, sources[:before], axis=dim)
+        if after:
+            end = before + n
+            images[(*lead, slice(end, end + after))] = np.take(images, sources[end:], axis=dim)
 
 
 @functools.lru_cache(maxsize=256)
@@ -194,15 +212,9 @@ class Staging:
         buffer, same_layout = self._take("stage", shape, dtype, fill)
         if not same_layout:
             buffer.fill(fill)  # later chunks of this layout only overwrite the interiors
-        interior: tuple[slice, ...]
-        if g.padding_mode in NP_PAD_MODES and g.is_padded:
-            # The padding depends on the values: pad the chunk itself, then copy it whole.
-            x = np.pad(x, ((0, 0), *g.pad, (0, 0)), mode=NP_PAD_MODES[g.padding_mode])
-            interior = tuple(slice(0, n) for n in g.padded_shape)
-        else:
-            interior = tuple(
-                slice(before, before + n) for (before, _), n in zip(g.pad, g.in_shape, strict=True)
-            )
+        interior = tuple(
+            slice(before, before + n) for (before, _), n in zip(g.pad, g.in_shape, strict=True)
+        )
         if channels_first:
             images = buffer[:, : b * self.sizes[0]].reshape(c, b, *self.sizes)
             # Channel by channel: a copy whose inner loop runs along rows, not channels.
@@ -211,6 +223,13 @@ class Staging:
         else:
             images = buffer[: b * self.sizes[0]].reshape(b, *self.sizes, c)
             images[(slice(None), *interior)] = x
+        if g.padding_mode in NP_PAD_MODES and g.is_padded:
+            # The padding depends on the values: filled in place from the interior, axis by
+            # axis as np.pad does (no padded copy of the chunk: a 4x256x256x3 chunk for 15x15
+            # windows stages in 0.30 ms instead of 0.59, machine shared).
+            first = 2 if channels_first else 1
+            padded = tuple(slice(0, n) for n in g.padded_shape)
+            _fill_padding(images[(slice(None),) * first + padded], g, first)
         return buffer
 
     def images(self, buffer: Array, batch: int) -> Array:
