@@ -269,9 +269,9 @@ def separable(x: Array, staging: Staging, weights: Array, out: Array, groups: in
         # A row of w * c samples, tap b reading c * dw samples further: grayscale's einsum
         # (16x256x256x3, 15x15 Gaussian: 382 -> 34 ms, machine shared).
         flat, c = down.reshape(rows, -1), down.shape[2]
-        window = (rows, o2 * c, g.kernel[1])
-        strides = (flat.strides[0], flat.strides[1], flat.strides[1] * c * dw)
-        np.einsum("qjk,k->qj", as_strided(flat, window, strides), v, out=along.reshape(rows, -1))
+        row_steps = (flat.strides[0], flat.strides[1], flat.strides[1] * c * dw)
+        row_view = as_strided(flat, (rows, o2 * c, g.kernel[1]), row_steps)
+        np.einsum("qjk,k->qj", row_view, v, out=along.reshape(rows, -1))
     elif g.kernel[1] > ALONG_TAPS:
         step, width = down.strides[:2]
         window = (rows, o2, down.shape[2], g.kernel[1])
