@@ -169,7 +169,8 @@ def _ints(function: str, argument: str, n: int, minimum: int = 1) -> Iterator[Ba
         # An int of the wrong sign: only the sign is wrong (issue #17).
         yield Bad(f, a, value, ValueError, rf"^{a} must be {what}, got {re.escape(repr(value))}$")
     for value in [(1,) * (n + 1), (1,) * (n - 1), np.ones(n + 1, int)]:
-        yield Bad(f, a, value, ValueError, rf"{start} {len(value)} values: ")
+        values = "1 value" if len(value) == 1 else f"{len(value)} values"
+        yield Bad(f, a, value, ValueError, rf"{start} {values}: ")
 
 
 def _out(function: str, inputs: dict[str, np.ndarray]) -> Iterator[Bad]:
@@ -889,7 +890,9 @@ def _course() -> Iterator[Bad]:
     for f in ("pool_forward", "pool_backward"):
         yield from _arrays(f, "A_prev", pooled, 4)
         # Another number of window axes asks for another number of A_prev's axes.
-        yield from (row for row in _ints(f, "kernel_shape", 2) if "values:" not in row.match)
+        yield from (
+            row for row in _ints(f, "kernel_shape", 2) if not re.search("values?:", row.match)
+        )
         yield from (row for row in _ints(f, "stride", 2) if row.value is not None)
         yield from _words(f, "mode", "'max', 'avg', 'min', 'sum'", ["mean", ""])
     yield from _arrays("pool_backward", "dA", "", 4)

@@ -500,7 +500,7 @@ PADDING_EXPECTED = (
         (
             {"dilation": (2,)},
             ValueError,
-            r"dilation must be an int or a sequence of 2 positive ints, got 1 values: \(2,\)",
+            r"dilation must be an int or a sequence of 2 positive ints, got 1 value: \(2,\)",
         ),
         ({"dilation": 0}, ValueError, r"dilation must be positive, got 0"),
         ({"dilation": 1.5}, TypeError, r"dilation must be .* got 1.5"),

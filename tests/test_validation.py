@@ -190,7 +190,7 @@ def test_same_padding_fits_any_kernel() -> None:
         ((1.0, 1), TypeError, r"stride must be .* got \(1.0, 1\)"),
         (1.5, TypeError, r"got 1.5"),
         ((1, 1, 1), ValueError, r"got 3 values: \(1, 1, 1\)"),
-        ((1,), ValueError, r"got 1 values: \(1,\)"),
+        ((1,), ValueError, r"got 1 value: \(1,\)"),
         ((True, 1), TypeError, r"got \(True, 1\)"),
         ("2", TypeError, r"got '2'"),
         (None, TypeError, r"got None"),
@@ -275,7 +275,7 @@ def test_max_pool_of_complex() -> None:
         (lambda: sc.windows(GRAY, "22"), TypeError, r"window_shape must be .* got '22'"),
         (lambda: sc.windows(GRAY, (2, 0)), ValueError, r"window_shape must be positive"),
         (lambda: sc.windows(GRAY, (2, 2), stride=0), ValueError, r"stride must be"),
-        (lambda: sc.windows(GRAY, (2, 2), dilation=(1,)), ValueError, r"dilation .* 1 values"),
+        (lambda: sc.windows(GRAY, (2, 2), dilation=(1,)), ValueError, r"dilation .* 1 value:"),
     ],
 )
 def test_bad_windows(call_windows: Any, error: type[Exception], message: str) -> None:

@@ -85,8 +85,7 @@ default 'zeros'
         repeated; the input wrapped around; mirrored with the edge repeated (SciPy's
         ``'reflect'``); `cval`. `correlate`'s Notes map every library's names to these.
     cval : int, float or complex, default 0
-        The value of ``'constant'`` padding (other modes refuse a non-zero `cval`). An int
-        keeps integer inputs exact, a float makes their result float64.
+        ``'constant'`` padding's value (exact for integers when an int; see `correlate`).
     data_format : {'channels_last', 'channels_first'} or letters, default 'channels_last'
         Layout of `x` and of the result; the kernels' layout is always the same. The letters
         of TensorFlow and JAX say the same: ``'NWC'``, ``'NHWC'``, ``'NDHWC'`` (channels
@@ -285,10 +284,8 @@ def check_conv(
     if x.ndim != d + 2:
         shown = names.kernels_shape or kernels.shape
         raise ValueError(rank_message(xs, x.shape, ks, shown, d, first))
-    if mode == "constant":
-        # An integer batch meets a float cval in floats; cval 0 pads as zeros do.
-        x = x.astype(cval_dtype(x.dtype, fill, kernels.dtype), copy=False)
-        mode = "zeros" if fill == 0 and isinstance(fill, int) else mode
+    if mode == "constant" and fill == 0 and isinstance(fill, int):
+        mode = "zeros"  # the same padding, and zeros' fast paths
     if first:
         x = np.moveaxis(x, 1, -1)  # a view: the engine stages (copies) chunks anyway
     c, nc = x.shape[-1], kernels.shape[-1]
@@ -318,6 +315,9 @@ def check_conv(
         if shift.shape != (nc,):
             msg = f"bias must have shape (nc,) = ({nc},), got shape {shift.shape}"
             raise ValueError(msg)
+    if mode == "constant":  # an integer batch meets a float cval in floats
+        weights = kernels.dtype if shift is None else np.result_type(kernels, shift)
+        x = x.astype(cval_dtype(x.dtype, fill, weights), copy=False)
     geometry = make_geometry(
         x.shape[1:-1],
         kernels.shape[:-2],

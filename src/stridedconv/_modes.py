@@ -93,12 +93,13 @@ def check_cval(value: object) -> int | float | complex:
 
 
 def cval_dtype(
-    x_dtype: np.dtype[np.generic], cval: int | float | complex, kernels: np.dtype[np.generic]
+    x_dtype: np.dtype[np.generic], cval: int | float | complex, weights: np.dtype[np.generic]
 ) -> np.dtype[np.generic]:
     """The dtype that holds the values of `x` and a 'constant' padding of `cval`: `x`'s own,
     int64 for an int `cval` that an integer `x`'s dtype does not hold (uint8 and -1), or
-    for a float or complex `cval` the dtype it meets the `kernels` in (a Python float is
-    weak, as in NumPy: float32 images or kernels stay float32, integers become float64).
+    for a float or complex `cval` the dtype it meets the `weights` (the kernels' and bias's
+    dtype) in (a Python float is weak, as in NumPy: float32 images, kernels or bias stay
+    float32, integers become float64).
 
     Raises
     ------
@@ -106,7 +107,7 @@ def cval_dtype(
         For an int `cval` beyond int64 with integer images.
     """
     if not isinstance(cval, int):
-        return np.result_type(x_dtype, cval if x_dtype.kind in "fc" else kernels, cval)
+        return np.result_type(x_dtype, cval if x_dtype.kind in "fc" else weights, cval)
     if x_dtype.kind in "fc" or (x_dtype.kind == "b" and cval in (0, 1)):
         return x_dtype
     info = np.iinfo(x_dtype.type if x_dtype.kind in "iu" else np.uint8)  # type: ignore[type-var]

@@ -20,6 +20,7 @@ from ._validation import (
     batch_layout,
     channels_first,
     check_bool,
+    count,
     int_tuple,
     items_of,
     padding_spec,
@@ -212,7 +213,7 @@ def check_pool(
             f"got shape {images.shape}"
         )
         if d != 2:
-            msg += f" (kernel_shape {kernel_shape!r} has {d} spatial axes)"
+            msg += f" (kernel_shape {kernel_shape!r} has {count(d, 'spatial axis')})"
         raise ValueError(msg)
     window = int_tuple(kernel_shape, "kernel_shape", d, minimum=1)
     steps = window if stride is None else int_tuple(stride, "stride", d, minimum=1)

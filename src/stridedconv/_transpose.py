@@ -38,6 +38,7 @@ from ._validation import (
     as_numeric_array,
     batch_layout,
     channels_first,
+    count,
     int_tuple,
     padding_spec,
     positive_int,
@@ -187,7 +188,7 @@ def check_transpose(
     if y.ndim != d + 2:
         msg = (
             f"y must be a {d + 2}-D array of shape {batch_layout(d, first).replace('c', 'nc')}"
-            f" for kernels of {d} spatial axes, got shape {y.shape}"
+            f" for kernels of {count(d, 'spatial axis')}, got shape {y.shape}"
         )
         raise ValueError(msg)
     if first:
@@ -196,8 +197,8 @@ def check_transpose(
     cg, nc = kernels.shape[-2:]
     if y.shape[-1] != nc:
         msg = (
-            f"y has {y.shape[-1]} channels (axis {1 if first else d + 1}) but kernels have "
-            f"nc = {nc} (axis {d + 1}); they must be equal"
+            f"y has {count(y.shape[-1], 'channel')} (axis {1 if first else d + 1}) but kernels "
+            f"have nc = {nc} (axis {d + 1}); they must be equal"
         )
         raise ValueError(msg)
     if nc % n_groups:

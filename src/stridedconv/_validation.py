@@ -215,14 +215,14 @@ def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int
     ):
         return value
     what = "positive" if minimum == 1 else "non-negative"
-    expected = f"an int or a sequence of {ndim} {what} ints"
+    expected = f"an int or a sequence of {count(ndim, what + ' int')}"
     single = as_index(value)
     items = [single] * ndim if single is not None else items_of(value)
     if items is None:
         msg = f"{name} must be {expected}, got {value!r}"
         raise TypeError(msg)
     if len(items) != ndim:
-        msg = f"{name} must be {expected}, got {len(items)} values: {value!r}"
+        msg = f"{name} must be {expected}, got {count(len(items), 'value')}: {value!r}"
         raise ValueError(msg)
     result = tuple(as_index(item) for item in items)
     if None in result:
