@@ -224,8 +224,14 @@ def _reduce(values: list[Any], mode: str, how: str, count: int) -> Any:
 
 # --- N-d convolution --------------------------------------------------------------------
 
-#: `np.pad` modes of the padding modes of PyTorch (and of `stridedconv.conv`).
-NP_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+#: `np.pad` modes of the padding modes of `stridedconv.conv` ('zeros' and 'constant' are
+#: filled explicitly below).
+NP_PAD_MODES = {
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+    "symmetric": "symmetric",
+}
 
 
 def conv_pads(
@@ -277,6 +283,7 @@ def correlate_nd(
     dilation: tuple[int, ...],
     pads: tuple[tuple[int, int], ...],
     padding_mode: str = "zeros",
+    cval: Any = 0,
     groups: int = 1,
     bias: np.ndarray | None = None,
     absolute: bool = False,
@@ -285,7 +292,7 @@ def correlate_nd(
 
     ``out[n, i.., f] = bias[f] + sum(kernels[a.., ch, f] * padded[n, i*s + a*dil.., g*cg + ch])``
     with ``g = f // (nc // groups)``, ``cg = c // groups``, `padded` made with `np.pad` in
-    the mode of `padding_mode` (PyTorch's names). One explicit loop over output positions,
+    the mode of `padding_mode` (`cval` for 'constant'). One explicit loop over output positions,
     output channels, taps and channels. With `absolute`, the sum of magnitudes of the same
     terms (the scale of rounding errors), in float64 for non-integers.
 
@@ -294,19 +301,22 @@ def correlate_nd(
     """
     d = kernels.ndim - 2
     inputs = (x, kernels) if bias is None else (x, kernels, bias)
-    how = kind(*inputs)
+    # A float cval makes integer inputs' result float, as a float bias would.
+    fill = np.asarray(cval) if padding_mode == "constant" else np.asarray(0)
+    how = kind(*inputs, fill)
     xs = _as_objects(x, how, absolute=absolute)
     ks = _as_objects(kernels, how, absolute=absolute)
     bs = None if bias is None else _as_objects(bias, how, absolute=absolute)
     if absolute and how == "complex":
         how = "float"
     widths = ((0, 0), *pads, (0, 0))
-    if padding_mode == "zeros":
+    if padding_mode in ("zeros", "constant"):
         # Explicitly: np.pad would fill an object array with NumPy int64 zeros, whose
         # products with big Python ints overflow.
+        value = _scalar(fill[()], how)
         padded = np.full(
             tuple(n + b + a for n, (b, a) in zip(xs.shape, widths, strict=True)),
-            _scalar(0, how),
+            abs(value) if absolute else value,
             dtype=object,
         )
         padded[tuple(slice(b, b + n) for n, (b, _) in zip(xs.shape, widths, strict=True))] = xs

@@ -77,6 +77,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "convolve_grayscale_padding": {"images": GRAY, "kernel": K2, "padding": (1, 1)},
     "convolve_grayscale_same": {"images": GRAY, "kernel": K2},
     "convolve_grayscale_valid": {"images": GRAY, "kernel": K2},
+    "correlate": {"images": RGB, "kernel": K2},
     "pool": {"images": RGB, "kernel_shape": (2, 2)},
     "release_memory": {},
     "windows": {"x": GRAY, "window_shape": (2, 2)},
@@ -92,6 +93,7 @@ GOOD: dict[str, dict[str, Any]] = {
 #: The shape of each good call's result, for the rows about `out`.
 RESULT_SHAPES = {
     "conv": (2, 3, 3, 4),
+    "correlate": (2, 5, 5, 3),
     "conv_transpose": (2, 5, 5, 2),
     "convolve": (2, 5, 5, 2),
     "convolve_channels": (2, 5, 5),
@@ -164,9 +166,11 @@ def _ints(function: str, argument: str, n: int, minimum: int = 1) -> Iterator[Ba
     for value in [(2.0,) * n, (True,) * n, ("1",) * n, np.full(n, 2.0), np.ones((n, n), int)]:
         yield Bad(f, a, value, TypeError, rf"{start} ")
     for value in [minimum - 1, minimum - 2, (minimum - 1,) * n, np.array(minimum - 1)]:
-        yield Bad(f, a, value, ValueError, rf"{start} {re.escape(repr(value))}$")
+        # An int of the wrong sign: only the sign is wrong (issue #17).
+        yield Bad(f, a, value, ValueError, rf"^{a} must be {what}, got {re.escape(repr(value))}$")
     for value in [(1,) * (n + 1), (1,) * (n - 1), np.ones(n + 1, int)]:
-        yield Bad(f, a, value, ValueError, rf"{start} {len(value)} values: ")
+        values = "1 value" if len(value) == 1 else f"{len(value)} values"
+        yield Bad(f, a, value, ValueError, rf"{start} {values}: ")
 
 
 def _out(function: str, inputs: dict[str, np.ndarray]) -> Iterator[Bad]:
@@ -391,8 +395,15 @@ FORMATS = "'channels_last', 'channels_first', 'nwc', 'ncw', 'nhwc', 'nchw', 'ndh
 
 def _conv() -> Iterator[Bad]:
     f = "conv"
-    x_layout = r"x must be a 4-D array of shape \(m, h, w, c\) for kernels of 2 spatial axes"
-    yield from _arrays(f, "x", x_layout, 4)
+    yield from _arrays(f, "x", "", 4)
+    # Ranks that disagree: both shapes, and which axis is missing from which (issue #17).
+    for shape in [(3, 3, 3), (3, 3, 3, 3, 3), ()]:
+        expected = (
+            rf"^x of shape {re.escape(str(shape))} and kernels of shape \(3, 3, 2, 4\) "
+            r"disagree: kernels \(kh, kw, c // groups, nc\) of 2 spatial axes need x of shape "
+            r"\(m, h, w, c\)"
+        )
+        yield Bad(f, "x", np.zeros(shape), ValueError, expected)
     # The kernels' number of axes sets the number of spatial axes: no fixed layout.
     yield from _arrays(f, "kernels", "", 4)
     for value in [np.ones(3), np.ones((3, 3)), np.float64(1.0)]:
@@ -402,7 +413,8 @@ def _conv() -> Iterator[Bad]:
         )
         yield Bad(f, "kernels", value, ValueError, expected)
     for value in [np.ones((3, 3, 3, 2, 4)), np.ones((3, 2, 4))]:
-        yield Bad(f, "kernels", value, ValueError, r"^x must be a \d-D array of shape .* kernels")
+        expected = rf"^x of shape \(2, 5, 5, 2\) and kernels of shape {re.escape(str(value.shape))}"
+        yield Bad(f, "kernels", value, ValueError, expected)
     for shape in [(0, 3, 2, 4), (3, 0, 2, 4), (3, 3, 0, 4), (3, 3, 2, 0)]:
         expected = rf"^kernels must have no axis of length 0, got shape {re.escape(str(shape))}$"
         yield Bad(f, "kernels", np.ones(shape), ValueError, expected)
@@ -428,7 +440,7 @@ def _conv() -> Iterator[Bad]:
         expected = rf"^groups must be a positive int, got {re.escape(repr(value))}$"
         yield Bad(f, "groups", value, TypeError, expected)
     for value in [0, -1, np.int64(0), np.array(-2)]:
-        expected = rf"^groups must be a positive int, got {re.escape(repr(value))}$"
+        expected = rf"^groups must be positive, got {re.escape(repr(value))}$"
         yield Bad(f, "groups", value, ValueError, expected)
     yield Bad(
         f,
@@ -450,8 +462,21 @@ def _conv() -> Iterator[Bad]:
         shown = re.escape(str(np.shape(value)))
         expected = rf"^bias must have shape \(nc,\) = \(4,\), got shape {shown}$"
         yield Bad(f, "bias", value, ValueError, expected)
-    modes = "'zeros', 'reflect', 'replicate', 'circular'"
-    yield from _words(f, "padding_mode", modes, ["mirror", "constant", "edge", "wrap", ""])
+    modes = "'zeros', 'reflect', 'replicate', 'circular', 'symmetric', 'constant'"
+    yield from _words(f, "padding_mode", modes, ["median", ""])
+    # Another library's word for one of ours: refused, naming ours.
+    for value, ours in [("mirror", "reflect"), ("edge", "replicate"), ("wrap", "circular"),
+                        ("nearest", "replicate"), ("BORDER_REFLECT", "symmetric"),
+                        ("grid-constant", "constant")]:  # fmt: skip
+        expected = (
+            rf"^padding_mode must be one of {modes}, got '{value}'; .* is padding_mode='{ours}'"
+        )
+        yield Bad(f, "padding_mode", value, ValueError, expected)
+    for value in [None, "0", [0.0], np.ones(2)]:
+        expected = r"^cval must be a number \(int, float or complex\), got "
+        yield Bad(f, "cval", value, TypeError, expected, also={"padding_mode": "constant"})
+    expected = r"^cval=1 needs padding_mode='constant', got padding_mode='zeros'$"
+    yield Bad(f, "cval", 1, ValueError, expected)
     yield Bad(
         f,
         "padding_mode",
@@ -537,7 +562,8 @@ def _pool() -> Iterator[Bad]:
     for value in [(2.0, 2), (True, 2), ("2", "2"), np.full(2, 2.0)]:
         yield Bad(f, "kernel_shape", value, TypeError, rf"{start} ")
     for value in [0, -1, (0, 2), (2, -2), np.array(0)]:
-        yield Bad(f, "kernel_shape", value, ValueError, rf"{start} {re.escape(repr(value))}$")
+        expected = rf"^kernel_shape must be positive, got {re.escape(repr(value))}$"
+        yield Bad(f, "kernel_shape", value, ValueError, expected)
     for value in [(), [], np.array([], int)]:
         expected = r"^kernel_shape must be an int or a sequence of at least 1 positive int, got"
         yield Bad(f, "kernel_shape", value, ValueError, expected)
@@ -653,7 +679,8 @@ def _windows() -> Iterator[Bad]:
     for value in [(2.0, 2), (True, 2), ("2", "2"), [[1, 2], [3]]]:
         yield Bad(f, "window_shape", value, TypeError, rf"{start} ")
     for value in [0, -1, (2, 0), (-1, 2)]:
-        yield Bad(f, "window_shape", value, ValueError, rf"{start} ")
+        expected = r"^window_shape must be positive, got "  # as a list
+        yield Bad(f, "window_shape", value, ValueError, expected)
     yield Bad(
         f,
         "window_shape",
@@ -695,7 +722,7 @@ def _kernels() -> Iterator[Bad]:
         expected = rf"^size must be a positive int, got {re.escape(repr(value))}$"
         yield Bad(f, "size", value, TypeError, expected)
     for value in [0, -1, np.int64(0), np.array(-5)]:
-        expected = rf"^size must be a positive int, got {re.escape(repr(value))}$"
+        expected = rf"^size must be positive, got {re.escape(repr(value))}$"
         yield Bad(f, "size", value, ValueError, expected)
     for value in [10**10, np.uint64(2**63)]:
         expected = r"^size=.* asks for a float64 kernel of shape .* cannot be allocated$"
@@ -740,7 +767,7 @@ def _conv_transpose() -> Iterator[Bad]:
     for value in [None, "2", 2.0, True, (1,)]:
         expected = rf"^groups must be a positive int, got {re.escape(repr(value))}$"
         yield Bad(f, "groups", value, TypeError, expected)
-    yield Bad(f, "groups", 0, ValueError, r"^groups must be a positive int, got 0$")
+    yield Bad(f, "groups", 0, ValueError, r"^groups must be positive, got 0$")
     yield Bad(f, "groups", 3, ValueError, r"^groups must divide the kernels' nc = 4, got groups=3$")
     yield from (row for row in _arrays(f, "bias", "", 1) if row.value is not None)
     for value in [np.ones(3), np.ones((1, 2)), []]:
@@ -750,6 +777,48 @@ def _conv_transpose() -> Iterator[Bad]:
     yield from _words(f, "data_format", FORMATS, ["channels", "NHCW", ""])
     yield from _out(f, {"y": Y, "kernels": KC})
     yield from _dtype(f, "the transposed convolution", {}, [])
+
+
+def _correlate() -> Iterator[Bad]:
+    f = "correlate"
+    yield from _arrays(f, "images", "", 4)
+    yield from _arrays(f, "kernel", "", 2)
+    for value, shown in [(np.ones((3, 3, 2)), r"\(3, 3, 2\)"), (np.ones(3), r"\(3,\)")]:
+        expected = (
+            rf"^kernel of shape {shown} does not fit images of shape \(2, 5, 5, 3\) \(2 spatial "
+            r"axes, 3 channels on axis 3\): the kernel must have shape \(k1, k2\) for every "
+            r"channel, or \(k1, k2, 3\) for one kernel per channel"
+        )
+        yield Bad(f, "kernel", value, ValueError, expected)
+    expected = (
+        r"^kernel of shape \(2, 2\) does not fit images of shape \(5, 5, 3\) .*images\[None\]"
+    )
+    yield Bad(f, "kernel", np.ones((2, 2)), ValueError, expected, also={"images": RGB[0]})
+    yield Bad(f, "kernel", np.ones((0, 3)), ValueError, r"^kernel must have no axis of length 0")
+    expected = r"^kernel window \(6, 3\) does not fit"
+    yield Bad(f, "kernel", np.ones((6, 3)), ValueError, expected, also={"padding": "valid"})
+    for value in [1.0, "last", True, (3,)]:
+        yield Bad(f, "channel_axis", value, TypeError, r"^channel_axis must be an int or None")
+    for value in [0, 4, -4]:
+        expected = r"^channel_axis must be an axis of images of shape \(2, 5, 5, 3\) other than"
+        yield Bad(f, "channel_axis", value, ValueError, expected)
+    expected = r"^images must be a batch \(m, s1, \.\.\., sd, c\) .*\(channel_axis=None"
+    yield Bad(f, "channel_axis", -1, ValueError, expected, also={"images": GRAY[0, 0]})
+    yield from _ints(f, "stride", 2)
+    yield from _ints(f, "dilation", 2)
+    yield from _nd_padding(f)
+    modes = "'zeros', 'reflect', 'replicate', 'circular', 'symmetric', 'constant'"
+    yield from _words(f, "padding_mode", modes, ["median", ""])
+    expected = r"^padding_mode must be one of .*, got 'nearest'; SciPy's 'nearest' is padding_mode="
+    yield Bad(f, "padding_mode", "nearest", ValueError, expected)
+    for value in [None, "0", [0.0], np.ones(2), True]:
+        expected = r"^cval must be a number \(int, float or complex\), got "
+        yield Bad(f, "cval", value, TypeError, expected, also={"padding_mode": "constant"})
+    expected = r"^cval=1 needs padding_mode='constant', got padding_mode='symmetric'$"
+    yield Bad(f, "cval", 1, ValueError, expected)
+    yield from _out(f, {"images": RGB})
+    exact = {"images": U_RGB, "kernel": U255[(3, 3)]}
+    yield from _dtype(f, "the convolution", exact, ["int8", "uint8", "int16", "uint16"])
 
 
 def _conv_vjp() -> Iterator[Bad]:
@@ -821,7 +890,9 @@ def _course() -> Iterator[Bad]:
     for f in ("pool_forward", "pool_backward"):
         yield from _arrays(f, "A_prev", pooled, 4)
         # Another number of window axes asks for another number of A_prev's axes.
-        yield from (row for row in _ints(f, "kernel_shape", 2) if "values:" not in row.match)
+        yield from (
+            row for row in _ints(f, "kernel_shape", 2) if not re.search("values?:", row.match)
+        )
         yield from (row for row in _ints(f, "stride", 2) if row.value is not None)
         yield from _words(f, "mode", "'max', 'avg', 'min', 'sum'", ["mean", ""])
     yield from _arrays("pool_backward", "dA", "", 4)
@@ -832,6 +903,7 @@ def _course() -> Iterator[Bad]:
 BAD: list[Bad] = [
     *(row for name in CLASSIC for row in _classic(name)),
     *_conv(),
+    *_correlate(),
     *_conv_transpose(),
     *_conv_vjp(),
     *_pool_vjp(),

@@ -206,17 +206,26 @@ def test_grad_rows_are_selected_by_name() -> None:
     }
 
 
-@pytest.mark.parametrize(("library", "module"), [("opencv", "cv2"), ("fft", "scipy")])
+@pytest.mark.parametrize(
+    ("library", "module"), [("opencv", "cv2"), ("scipy", "scipy"), ("fft", "scipy")]
+)
 @pytest.mark.parametrize("kernel", [3, 15, 31])
 @pytest.mark.parametrize("separable", [True, False])
-def test_filtering_peers_agree(library: str, module: str, kernel: int, separable: bool) -> None:
+@pytest.mark.parametrize("images", ["64x256x256", "16x256x256x3"])
+@pytest.mark.parametrize("mode", ["zeros", "symmetric"])
+def test_filtering_peers_agree(
+    library: str, module: str, kernel: int, separable: bool, images: str, mode: str
+) -> None:
+    """Every peer computes the table's problem: grayscale and RGB, both padding modes."""
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} is not installed")
-    images, values = filter_workload("64x256x256", kernel, separable).inputs("float32")
-    images = images[:2]
-    expected = prepare_filter("stridedconv", images, values)()
-    result = prepare_filter(library, images, values)()
-    scale = np.abs(values).sum() * np.abs(images).max()
+    if library == "fft" and mode != "zeros":
+        pytest.skip("fftconvolve pads with zeros only")
+    batch, values = filter_workload(images, kernel, separable).inputs("float32")
+    batch = batch[:2, :64, :64]
+    expected = prepare_filter("stridedconv", batch, values, mode)()
+    result = prepare_filter(library, batch, values, mode)()
+    scale = np.abs(values).sum() * np.abs(batch).max()
     np.testing.assert_allclose(result, expected, rtol=0, atol=1e-5 * scale)
 
 

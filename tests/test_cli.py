@@ -76,11 +76,9 @@ def test_filter_a_folder_raw_equals_the_library(inputs: Path, tmp_path: Path) ->
     for source in sorted(inputs.iterdir()):
         pixels = decoded(source)
         raw = np.load(out / f"{source.stem}.npy")
-        if pixels.ndim == 2:
-            expected = sc.convolve_grayscale(pixels[None], kernel)[0]
-        else:
-            planes = sc.convolve_grayscale(np.moveaxis(pixels, -1, 0), kernel)
-            expected = np.moveaxis(planes, 0, -1)
+        # Every channel alone, the border mirrored (correlate's default).
+        channel_axis = None if pixels.ndim == 2 else -1
+        expected = sc.correlate(pixels[None], kernel, channel_axis=channel_axis)[0]
         assert raw.dtype == np.float64
         np.testing.assert_array_equal(raw, expected)
         with Image.open(out / f"{source.stem}.png") as picture:
@@ -102,7 +100,9 @@ def test_filter_stride_padding_and_a_npy_kernel(tmp_path: Path) -> None:
     args = ("--stride", "2,1", "--padding", "1,2", "--out", out, "--raw")
     done = run("filter", rgb, "--kernel", bank, *args)
     assert done.returncode == 0, done.stderr
-    expected = sc.convolve(RGB[None], np.load(bank), padding=(1, 2), stride=(2, 1))[0]
+    expected = sc.conv(
+        RGB[None], np.load(bank), padding=(1, 2), stride=(2, 1), padding_mode="symmetric"
+    )[0]
     raw = np.load(out / "rgb.npy")
     assert raw.dtype == np.int64  # integer images and kernels: exact integers
     np.testing.assert_array_equal(raw, expected)
@@ -162,7 +162,10 @@ def test_a_corrupt_file_is_reported_and_the_others_are_written(tmp_path: Path) -
     assert "b.png" in errors[0]
     assert "cannot read the image" in errors[0]
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.png"]
-    assert done.stdout == f"pool: wrote 2 of 3 images to {out}/; 1 failed (see above)\n"
+    assert done.stdout == (
+        f"pool: wrote 2 of 3 images to {out}/; 1 failed (see above); skipped 1 folder entry: "
+        "no image file (-v lists it)\n"
+    )
 
 
 def test_missing_inputs_and_failed_images_are_told_apart(tmp_path: Path) -> None:
@@ -174,11 +177,12 @@ def test_missing_inputs_and_failed_images_are_told_apart(tmp_path: Path) -> None
     assert done.stdout == (
         f"pool: wrote 1 of 2 images to {out}/; 1 failed, 1 input gave no image (see above)\n"
     )
-    done = run("pool", tmp_path / "nope", "--size", "2", "--out", out)
+    never = tmp_path / "never-made"
+    done = run("pool", tmp_path / "nope", "--size", "2", "--out", never)
     assert done.returncode == 1
-    assert (
-        done.stdout == f"pool: wrote 0 of 0 images to {out}/; 1 input gave no image (see above)\n"
-    )
+    # Nothing written: no claim about a folder that was never made.
+    assert done.stdout == "pool: no image written; 1 input gave no image (see above)\n"
+    assert not never.exists()
 
 
 def test_a_missing_input_is_reported_and_the_others_are_written(tmp_path: Path) -> None:
@@ -250,7 +254,7 @@ def test_two_inputs_with_one_output_name(tmp_path: Path) -> None:
     ("args", "words"),
     [
         (["filter", "x.png", "--kernel", "blur", "--out", "o"], "--kernel must be one of"),
-        (["filter", "x.png", "--kernel", "gaussian:0", "--out", "o"], "size must be a positive"),
+        (["filter", "x.png", "--kernel", "gaussian:0", "--out", "o"], "size must be positive"),
         (["filter", "x.png", "--kernel", "missing.npy", "--out", "o"], "missing.npy: no such"),
         # Too large to allocate: MemoryError, told as a usage error that names --kernel.
         (
@@ -368,7 +372,7 @@ def test_an_exact_result_beyond_int64_is_saved_as_python_ints(tmp_path: Path) ->
     done = run("filter", gray, "--kernel", kernel, "--out", out, "--raw")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    expected = sc.convolve_grayscale(GRAY[None], np.load(kernel))[0]
+    expected = sc.correlate(GRAY[None], np.load(kernel), channel_axis=None)[0]
     assert expected.dtype == object  # the library's exact result: Python ints
     with pytest.raises(ValueError, match="allow_pickle"):
         np.load(out / "g.npy")
@@ -390,7 +394,8 @@ def test_pool_raw_help_says_what_pooling_writes(capsys: pytest.CaptureFixture[st
         cli.main(["pool", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     raw = text[text.index("--raw ") : text.index("--force ")]
-    assert "max keeps the image's dtype (integers exactly), avg gives floats" in raw
+    assert "max and min keep the image's dtype (integers exactly)" in raw
+    assert "sum gives exact int64 for integer images, avg floats" in raw
     assert "kernel" not in raw  # pooling has none
 
 
@@ -460,7 +465,8 @@ def test_extreme_sigmas_give_the_limit_kernels(
     assert done.stderr == ""
     raw = np.load(tmp_path / "o" / "g.npy")
     assert not np.isnan(raw).any()
-    np.testing.assert_allclose(raw, sc.convolve_grayscale(GRAY[None], expected)[0], rtol=1e-12)
+    filtered = sc.correlate(GRAY[None], expected, channel_axis=None)[0]
+    np.testing.assert_allclose(raw, filtered, rtol=1e-12)
 
 
 @pytest.mark.parametrize("error", [MemoryError, OverflowError])
@@ -616,3 +622,103 @@ def test_to_uint8_of_infinities_and_huge_ranges() -> None:
     values = np.array([-np.inf, -1e308, 0.0, 1e308, np.inf, np.nan])
     np.testing.assert_array_equal(cli.to_uint8(values), [0, 0, 128, 255, 255, 0])
     np.testing.assert_array_equal(cli.to_uint8(np.array([np.inf, np.nan])), [255, 0])
+
+
+# --- boundary modes, colour images, pooling modes, skipped entries (issue #17) -----------
+
+
+def test_the_default_mode_leaves_no_dark_frame_on_a_photo(tmp_path: Path) -> None:
+    """scikit-image's `camera` blurred by gaussian:15:4: the border rows keep the brightness
+    of the rows next to them (zero padding made row 0 average 109 against 198 ten rows in)."""
+    data = pytest.importorskip("skimage.data")
+    photo = save(tmp_path / "in", "camera.png", data.camera())
+    out = tmp_path / "out"
+    done = run("filter", photo, "--kernel", "gaussian:15:4", "--out", out, "--raw")
+    assert done.returncode == 0, done.stderr
+    raw = np.load(out / "camera.npy")
+    for edge, inside in [(raw[0], raw[10]), (raw[-1], raw[-11]), (raw[:, 0], raw[:, 10])]:
+        assert edge.mean() > 0.9 * inside.mean()
+    zeros = run("filter", photo, "--kernel", "gaussian:15:4", "--padding-mode", "zeros",
+                "--out", tmp_path / "zeros", "--raw")  # fmt: skip
+    assert zeros.returncode == 0, zeros.stderr
+    dark = np.load(tmp_path / "zeros" / "camera.npy")
+    assert dark[0].mean() < 0.7 * dark[10].mean()  # the frame the default avoids
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular", "symmetric"])
+def test_filter_padding_mode_is_the_library_s(tmp_path: Path, mode: str) -> None:
+    rgb = save(tmp_path / "in", "rgb.png", RGB)
+    out = tmp_path / "out"
+    done = run("filter", rgb, "--kernel", "box:3", "--padding-mode", mode, "--out", out, "--raw")
+    assert done.returncode == 0, done.stderr
+    expected = sc.correlate(RGB[None], kernels.box(3), padding_mode=mode)[0]
+    np.testing.assert_array_equal(np.load(out / "rgb.npy"), expected)
+
+
+def test_filter_constant_mode_and_cval(tmp_path: Path) -> None:
+    gray = save(tmp_path / "in", "g.png", GRAY)
+    out = tmp_path / "out"
+    bank = tmp_path / "ones.npy"
+    np.save(bank, np.ones((3, 3), int))
+    args = ("--padding-mode", "constant", "--cval", "7", "--out", out, "--raw")
+    done = run("filter", gray, "--kernel", bank, *args)
+    assert done.returncode == 0, done.stderr
+    raw = np.load(out / "g.npy")
+    assert raw.dtype == np.int64  # an int cval keeps integer images exact
+    expected = sc.correlate(GRAY[None], np.ones((3, 3), int), channel_axis=None,
+                            padding_mode="constant", cval=7)[0]  # fmt: skip
+    np.testing.assert_array_equal(raw, expected)
+    refused = run("filter", gray, "--kernel", "box", "--cval", "7", "--out", out)
+    assert refused.returncode == 2
+    assert "--cval 7 needs --padding-mode constant, got --padding-mode symmetric" in refused.stderr
+
+
+def test_another_library_s_mode_name_is_answered_with_ours(tmp_path: Path) -> None:
+    done = run("filter", "x.png", "--kernel", "box", "--padding-mode", "nearest", "--out", "o")
+    assert done.returncode == 2
+    assert "SciPy's 'nearest' is --padding-mode='replicate' here" in done.stderr
+
+
+@pytest.mark.parametrize("mode", ["min", "sum"])
+def test_pool_min_and_sum(tmp_path: Path, mode: str) -> None:
+    rgb = save(tmp_path / "in", "rgb.png", RGB)
+    out = tmp_path / "out"
+    done = run("pool", rgb, "--size", "3", "--stride", "2", "--mode", mode, "--out", out, "--raw")
+    assert done.returncode == 0, done.stderr
+    expected = sc.pool(RGB[None], (3, 3), (2, 2), mode=mode)[0]
+    raw = np.load(out / "rgb.npy")
+    assert raw.dtype == expected.dtype
+    np.testing.assert_array_equal(raw, expected)
+
+
+def test_skipped_folder_entries_are_counted_and_listed(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    save(folder, "a.png", GRAY)
+    (folder / "sub").mkdir()
+    (folder / "notes.txt").write_text("not an image")
+    out = tmp_path / "out"
+    done = run("pool", folder, "--size", "2", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"pool: wrote 1 of 1 image to {out}/; skipped 2 folder entries: no image files "
+        "(-v lists them)\n"
+    )
+    assert done.stderr == ""
+    listed = run("pool", folder, "--size", "2", "--out", out, "--force", "-v")
+    assert listed.stderr.splitlines() == [
+        f"pool: skipped {folder / 'notes.txt'} (not a .png/.jpg/.jpeg file)",
+        f"pool: skipped {folder / 'sub'} (a folder)",
+    ]
+
+
+def test_a_channel_mismatch_speaks_of_the_image_s_shape(tmp_path: Path) -> None:
+    gray = save(tmp_path / "in", "gray.png", np.zeros((30, 45), np.uint8))
+    bank = tmp_path / "k.npy"
+    np.save(bank, np.ones((3, 3, 3)))
+    done = run("filter", gray, "--kernel", bank, "--out", tmp_path / "out")
+    assert done.returncode == 1
+    assert (
+        "cannot process the (30, 45) image: the kernel of shape (3, 3, 3) is for images of "
+        "3 channels (its axis 2), but this image of shape (30, 45) has 1 channel"
+    ) in done.stderr
+    assert "axis 3" not in done.stderr

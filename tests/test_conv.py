@@ -65,6 +65,14 @@ class NdCase:
     padding_mode: str
     groups: int
     data_format: str
+    cval: Any = 0  # of 'constant' padding
+
+    @property
+    def mode_options(self) -> dict[str, Any]:
+        """`padding_mode`, and `cval` when it applies."""
+        if self.padding_mode == "constant":
+            return {"padding_mode": "constant", "cval": self.cval}
+        return {"padding_mode": self.padding_mode}
 
     @property
     def d(self) -> int:
@@ -86,8 +94,8 @@ class NdCase:
             dilation=self.dilation,
             groups=self.groups,
             bias=self.bias,
-            padding_mode=self.padding_mode,
             data_format=self.data_format,
+            **self.mode_options,
         )
 
     def reference(self, *, absolute: bool = False) -> np.ndarray:
@@ -99,6 +107,7 @@ class NdCase:
             dilation=self.steps(self.dilation),
             pads=self.pads,
             padding_mode=self.padding_mode,
+            cval=self.cval,
             groups=self.groups,
             bias=self.bias,
             absolute=absolute,
@@ -120,7 +129,9 @@ def nd_cases(
 ) -> NdCase:
     """A `conv` call whose kernel fits the padded input and whose padding mode can fill it.
 
-    ``torch_modes``: circular padding at most the axis size (PyTorch wraps around once).
+    ``torch_modes``: PyTorch's modes only, circular padding at most the axis size (PyTorch
+    wraps around once); else 'symmetric' (any width: its pattern repeats) and 'constant'
+    with an int `cval` for exact inputs, a float one (NaN included) for the others.
     """
     d = draw(st.sampled_from((1, 2, 3)), label="d")
     m = draw(st.sampled_from(tuple(b for b in (1, 2, 1, 0) if b >= min_batch)), label="m")
@@ -155,12 +166,18 @@ def nd_cases(
         modes.append("reflect")
     if not torch_modes or all(max(pad) <= n for n, pad in zip(sizes, pads, strict=True)):
         modes.append("circular")
+    if not torch_modes:
+        modes += ["symmetric", "constant"]
     padding_mode = draw(st.sampled_from(modes), label="padding_mode")
     x = draw(arrays(draw(st.sampled_from(dtypes)), (m, *sizes, c)), label="x")
     kernels = draw(arrays(draw(st.sampled_from(dtypes)), (*kernel, cg, nc)), label="kernels")
     bias = None
     if draw(st.booleans(), label="bias"):
         bias = draw(arrays(draw(st.sampled_from(dtypes)), (nc,)), label="bias")
+    exact = all(a.dtype.kind in "biu" for a in (x, kernels, bias) if a is not None)
+    # uint8 images and a cval of -7 or 300: beyond their dtype, still exact.
+    cvals = (0, 1, -7, 300, 2**40) if exact else (0.0, -2.5, 1.5)
+    cval = draw(st.sampled_from(cvals), label="cval") if padding_mode == "constant" else 0
     if form == "pairs" and draw(st.booleans(), label="pairs as lists"):
         padding = [list(pair) for pair in padding]
     return NdCase(
@@ -174,6 +191,7 @@ def nd_cases(
         padding_mode=padding_mode,
         groups=groups,
         data_format=draw(st.sampled_from(("channels_last", "channels_first"))),
+        cval=cval,
     )
 
 
@@ -391,13 +409,14 @@ PADDING_EXPECTED = (
         (
             {"x": X[0]},
             ValueError,
-            r"x must be a 4-D array of shape \(m, h, w, c\) for kernels of 2 spatial axes, "
-            r"got shape \(6, 6, 4\)",
+            r"x of shape \(6, 6, 4\) and kernels of shape \(3, 3, 4, 2\) disagree: kernels "
+            r"\(kh, kw, c // groups, nc\) of 2 spatial axes need x of shape \(m, h, w, c\); x "
+            r"lacks an axis: its batch axis m",
         ),
         (
             {"x": X[0], "data_format": "channels_first"},
             ValueError,
-            r"x must be a 4-D array of shape \(m, c, h, w\)",
+            r"need x of shape \(m, c, h, w\)",
         ),
         (
             {"kernels": np.ones((3, 3, 2, 3)), "groups": 2},
@@ -410,7 +429,7 @@ PADDING_EXPECTED = (
             ValueError,
             r"got groups=3 for c=4 and nc=3",
         ),
-        ({"groups": 0}, ValueError, r"groups must be a positive int, got 0"),
+        ({"groups": 0}, ValueError, r"groups must be positive, got 0"),
         ({"groups": 2.0}, TypeError, r"groups must be a positive int, got 2.0"),
         ({"groups": True}, TypeError, r"groups must be a positive int, got True"),
         (
@@ -433,10 +452,10 @@ PADDING_EXPECTED = (
         ({"bias": np.zeros((1, 2))}, ValueError, r"bias must have shape .* got shape \(1, 2\)"),
         ({"bias": ["a", "b"]}, TypeError, r"bias must hold numbers"),
         (
-            {"padding_mode": "constant"},
+            {"padding_mode": "mirror"},
             ValueError,
             r"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', "
-            r"got 'constant'",
+            r"'symmetric', 'constant', got 'mirror'; SciPy's 'mirror' is padding_mode='reflect'",
         ),
         ({"padding_mode": None}, TypeError, r"padding_mode must be one of .* got None"),
         (
@@ -477,13 +496,13 @@ PADDING_EXPECTED = (
             ValueError,
             r"stride must be an int or a sequence of 2 positive ints, got 3 values: \(1, 1, 1\)",
         ),
-        ({"stride": (0, 1)}, ValueError, r"stride must be .* positive ints, got \(0, 1\)"),
+        ({"stride": (0, 1)}, ValueError, r"stride must be positive, got \(0, 1\)"),
         (
             {"dilation": (2,)},
             ValueError,
-            r"dilation must be an int or a sequence of 2 positive ints, got 1 values: \(2,\)",
+            r"dilation must be an int or a sequence of 2 positive ints, got 1 value: \(2,\)",
         ),
-        ({"dilation": 0}, ValueError, r"dilation must be .* positive ints, got 0"),
+        ({"dilation": 0}, ValueError, r"dilation must be positive, got 0"),
         ({"dilation": 1.5}, TypeError, r"dilation must be .* got 1.5"),
         (
             {"dilation": (3, 1)},

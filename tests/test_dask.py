@@ -82,9 +82,13 @@ def _conv_problem(
         "padding": data.draw(st.sampled_from(("valid", "same", "full", 1)), label="padding"),
         "dilation": dilation,
         "groups": n_groups,
-        "padding_mode": data.draw(st.sampled_from(("zeros", "reflect", "replicate", "circular"))),
+        "padding_mode": data.draw(
+            st.sampled_from(("zeros", "reflect", "replicate", "circular", "symmetric", "constant"))
+        ),
         "data_format": data.draw(st.sampled_from(("channels_last", "channels_first"))),
     }
+    if kwargs["padding_mode"] == "constant":  # an int: integer batches stay exact
+        kwargs["cval"] = data.draw(st.sampled_from((-2, 5)), label="cval")
     return x, kernels, kwargs
 
 
@@ -157,16 +161,17 @@ def _lazy_pair(data: st.DataObject, x: np.ndarray, dy: np.ndarray) -> tuple[Any,
 def test_conv_gradients_on_dask_equal_numpy(data: st.DataObject) -> None:
     x, kernels, kwargs = _conv_problem(data, groups=(1, 1, 2), side=6)
     mode = kwargs.pop("padding_mode")  # conv_transpose, below, has zero padding only
+    modes = {"padding_mode": mode, **({"cval": kwargs.pop("cval")} if "cval" in kwargs else {})}
     padding, dilation, c = kwargs["padding"], kwargs["dilation"], x.shape[-1]
     rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed of dy"))
     given_x = np.moveaxis(x, -1, 1) if kwargs["data_format"] == "channels_first" else x
-    forward = sc.conv(given_x, kernels, padding_mode=mode, **kwargs)
+    forward = sc.conv(given_x, kernels, **modes, **kwargs)
     dy_dtype = data.draw(st.sampled_from((np.int16, np.int64, np.float64)), label="dy dtype")
     dy = rng.integers(-3, 4, forward.shape).astype(dy_dtype)
     wrt = data.draw(st.sets(st.sampled_from(("x", "kernels", "bias")), min_size=1), label="wrt")
-    expected = sc.conv_vjp(dy, given_x, kernels, padding_mode=mode, wrt=sorted(wrt), **kwargs)
+    expected = sc.conv_vjp(dy, given_x, kernels, **modes, wrt=sorted(wrt), **kwargs)
     lazy_x, lazy_dy = _lazy_pair(data, given_x, dy)
-    grads = sc.conv_vjp(lazy_dy, lazy_x, kernels, padding_mode=mode, wrt=sorted(wrt), **kwargs)
+    grads = sc.conv_vjp(lazy_dy, lazy_x, kernels, **modes, wrt=sorted(wrt), **kwargs)
     for name, lazy, values in zip(("x", "kernels", "bias"), grads, expected, strict=True):
         if name not in wrt:
             assert lazy is None

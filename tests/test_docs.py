@@ -11,9 +11,14 @@ import pytest
 
 import stridedconv
 
-MODULES = sorted(
-    name for _, name, _ in pkgutil.iter_modules(stridedconv.__path__, prefix="stridedconv.")
-)
+# The package itself too: the public names' `__module__` is "stridedconv" (`set_module`),
+# so doctest finds their examples there, not in their private modules.
+MODULES = [
+    "stridedconv",
+    *sorted(
+        name for _, name, _ in pkgutil.iter_modules(stridedconv.__path__, prefix="stridedconv.")
+    ),
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -22,8 +22,8 @@ def _options(case: NdCase) -> dict[str, Any]:
         "padding": case.padding,
         "dilation": case.dilation,
         "groups": case.groups,
-        "padding_mode": case.padding_mode,
         "data_format": case.data_format,
+        **case.mode_options,
     }
 
 
@@ -34,8 +34,9 @@ def _dot(a: np.ndarray, b: np.ndarray) -> int:
 
 @given(case=nd_cases(dtypes=INTEGERS), data=st.data())
 def test_gradients_are_exact_by_linearity(case: NdCase, data: st.DataObject) -> None:
-    """conv is linear in x (padding modes included) and in the kernels:
-    sum(dy * conv(x, K)) == vdot(x, dx) == vdot(K, dK), exactly in integers."""
+    """conv is linear in x (padding modes included; affine with 'constant' padding, whose
+    cval takes no gradient) and in the kernels: sum(dy * conv(x, K)) == vdot(x, dx) +
+    sum(dy * conv(0, K)) == vdot(K, dK), exactly in integers."""
     options = _options(case)
     forward = sc.conv(case.x_arg, case.kernels, **options)
     seed = data.draw(st.integers(0, 99), label="seed")
@@ -61,7 +62,9 @@ def test_gradients_are_exact_by_linearity(case: NdCase, data: st.DataObject) -> 
         assert grad is not None
         assert grad.dtype == np.int64 or {type(v) for v in grad.flat} <= {int}
     total = _dot(forward, dy)
-    assert _dot(case.x_arg, grads.x) == total
+    # The part of the forward that the padding alone gives (zero unless 'constant').
+    padding_part = _dot(sc.conv(np.zeros_like(case.x_arg), case.kernels, **options), dy)
+    assert _dot(case.x_arg, grads.x) + padding_part == total
     assert _dot(case.kernels, grads.kernels) == total
     channel = 1 if case.data_format == "channels_first" else -1
     np.testing.assert_array_equal(
@@ -164,6 +167,10 @@ FD_CASES = {
         "padding_mode": "replicate",
         "data_format": "channels_first",
     },
+    # Wider than the axis on one side: the symmetric pattern repeats, and folds back.
+    "symmetric": {"padding": ((1, 8), (2, 0)), "padding_mode": "symmetric"},
+    "strided symmetric": {"stride": 2, "padding": "same", "padding_mode": "symmetric"},
+    "constant": {"padding": 2, "padding_mode": "constant", "cval": 1.5},
 }
 
 

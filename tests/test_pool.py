@@ -326,7 +326,7 @@ VOLUMES = np.zeros((2, 6, 6, 6, 3))
         ({"padding": "circular"}, ValueError, r"padding must be .* unknown word 'circular'"),
         ({"padding": (1, 1)}, ValueError, r"padding must be .* got \(1, 1\)"),
         ({"dilation": (1, 2)}, ValueError, r"dilation must be .* 3 positive ints, got 2 values"),
-        ({"dilation": 0}, ValueError, r"dilation must be an int or a sequence of 3 positive"),
+        ({"dilation": 0}, ValueError, r"dilation must be positive, got 0"),
         ({"stride": (1, 1)}, ValueError, r"stride must be .* 3 positive ints, got 2 values"),
         ({"ceil_mode": 1}, TypeError, r"ceil_mode must be True or False, got 1"),
         ({"count_include_pad": "no"}, TypeError, r"count_include_pad must be True or False"),

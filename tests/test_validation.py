@@ -183,14 +183,14 @@ def test_same_padding_fits_any_kernel() -> None:
         (
             (0, 1),
             ValueError,
-            r"stride must be an int or a sequence of 2 positive ints, got \(0, 1\)",
+            r"stride must be positive, got \(0, 1\)",
         ),
         ((1, -2), ValueError, r"got \(1, -2\)"),
-        (-1, ValueError, r"positive ints, got -1"),
+        (-1, ValueError, r"^stride must be positive, got -1$"),
         ((1.0, 1), TypeError, r"stride must be .* got \(1.0, 1\)"),
         (1.5, TypeError, r"got 1.5"),
         ((1, 1, 1), ValueError, r"got 3 values: \(1, 1, 1\)"),
-        ((1,), ValueError, r"got 1 values: \(1,\)"),
+        ((1,), ValueError, r"got 1 value: \(1,\)"),
         ((True, 1), TypeError, r"got \(True, 1\)"),
         ("2", TypeError, r"got '2'"),
         (None, TypeError, r"got None"),
@@ -207,7 +207,7 @@ def test_bad_stride(name: str, stride: Any, error: type[Exception], message: str
 @pytest.mark.parametrize(
     ("shape", "error", "message"),
     [
-        ((0, 2), ValueError, r"kernel_shape must be an int or a sequence of 2 positive ints"),
+        ((0, 2), ValueError, r"kernel_shape must be positive, got \(0, 2\)"),
         # Three window axes make a 3-D pooling, which needs 5-D images.
         ((2, 2, 2), ValueError, r"images must be a 5-D array .*kernel_shape \(2, 2, 2\) has 3"),
         ((2.0, 2), TypeError, r"kernel_shape .* got \(2.0, 2\)"),
@@ -273,9 +273,9 @@ def test_max_pool_of_complex() -> None:
         ),
         (lambda: sc.windows(GRAY, ()), TypeError, r"window_shape must be an int or a non-empty"),
         (lambda: sc.windows(GRAY, "22"), TypeError, r"window_shape must be .* got '22'"),
-        (lambda: sc.windows(GRAY, (2, 0)), ValueError, r"window_shape .* positive ints"),
+        (lambda: sc.windows(GRAY, (2, 0)), ValueError, r"window_shape must be positive"),
         (lambda: sc.windows(GRAY, (2, 2), stride=0), ValueError, r"stride must be"),
-        (lambda: sc.windows(GRAY, (2, 2), dilation=(1,)), ValueError, r"dilation .* 1 values"),
+        (lambda: sc.windows(GRAY, (2, 2), dilation=(1,)), ValueError, r"dilation .* 1 value:"),
     ],
 )
 def test_bad_windows(call_windows: Any, error: type[Exception], message: str) -> None:

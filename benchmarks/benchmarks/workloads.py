@@ -776,12 +776,22 @@ def output_bytes(result: Any) -> int:
     )
 
 
-# --- image filtering: grayscale 'same', beside OpenCV and SciPy's FFT convolution ----------
+# --- image filtering: 'same', beside OpenCV, scipy.ndimage and SciPy's FFT convolution ---
 
-#: Peers for filtering: OpenCV's filter2D image by image (its DFT past 11x11 included) and
-#: SciPy's fftconvolve over the whole batch.
-FILTER_LIBRARIES = ("stridedconv", "opencv", "fft")
-FILTER_SHAPES = {"64x256x256": (64, 256, 256), "16x1024x1024": (16, 1024, 1024)}
+#: Peers for filtering: OpenCV's filter2D image by image (its DFT past 11x11 included),
+#: scipy.ndimage.correlate and SciPy's fftconvolve (zero padding only) over the whole batch.
+FILTER_LIBRARIES = ("stridedconv", "opencv", "scipy", "fft")
+#: Grayscale batches ``(m, h, w)`` and RGB batches ``(m, h, w, 3)``.
+FILTER_SHAPES = {
+    "64x256x256": (64, 256, 256),
+    "16x1024x1024": (16, 1024, 1024),
+    "16x256x256x3": (16, 256, 256, 3),
+}
+#: Boundary modes: ours, with OpenCV's border and SciPy's ndimage name for each.
+FILTER_MODES = {
+    "zeros": ("BORDER_CONSTANT", "constant"),
+    "symmetric": ("BORDER_REFLECT", "reflect"),
+}
 
 
 def filter_kernel(k: int, separable: bool) -> np.ndarray:
@@ -792,16 +802,22 @@ def filter_kernel(k: int, separable: bool) -> np.ndarray:
 
 
 def filter_workload(shape: str, k: int, separable: bool) -> Workload:
-    """`convolve_grayscale_same` of a batch of `shape` with a `k` x `k` kernel."""
+    """'same' filtering of a batch of `shape` with a `k` x `k` kernel."""
     kernel = filter_kernel(k, separable)
-    return Workload("gray", FILTER_SHAPES[shape], values=kernel, padding="same")
+    kind = "gray" if len(FILTER_SHAPES[shape]) == 3 else "channels"
+    return Workload(kind, FILTER_SHAPES[shape], values=kernel, padding="same")
 
 
-def prepare_filter(library: str, images: np.ndarray, kernel: np.ndarray) -> Callable[[], Any]:
-    """A zero-argument callable filtering `images` ``(m, h, w)`` with `kernel`, 'same', zero
-    padding, cross-correlation, with `library`."""
+def prepare_filter(
+    library: str, images: np.ndarray, kernel: np.ndarray, mode: str = "zeros"
+) -> Callable[[], Any]:
+    """A zero-argument callable filtering `images` ``(m, h, w)`` or ``(m, h, w, c)`` (each
+    channel alike) with `kernel`, 'same', cross-correlation, padding as `mode`
+    (`FILTER_MODES`) says, with `library`."""
+    colour = images.ndim == 4
     if library == "stridedconv":
-        return lambda: sc.convolve_grayscale_same(images, kernel)
+        axis = -1 if colour else None
+        return lambda: sc.correlate(images, kernel, channel_axis=axis, padding_mode=mode)
     if library == "opencv":
         try:
             import cv2
@@ -809,20 +825,33 @@ def prepare_filter(library: str, images: np.ndarray, kernel: np.ndarray) -> Call
             raise NotImplementedError("OpenCV is not installed") from None
         cv2.setNumThreads(THREADS)
         out = np.empty_like(images)
+        border = getattr(cv2, FILTER_MODES[mode][0])
 
         def run() -> Any:
             for image, dest in zip(images, out, strict=True):
-                # Correlation, anchored at the centre (odd kernels), zeros outside.
-                cv2.filter2D(image, -1, kernel, dst=dest, borderType=cv2.BORDER_CONSTANT)
+                # Correlation of every channel, anchored at the centre (odd kernels).
+                cv2.filter2D(image, -1, kernel, dst=dest, borderType=border)
             return out
 
         return run
+    if library == "scipy":
+        try:
+            from scipy import ndimage
+        except ImportError:
+            raise NotImplementedError("SciPy is not installed") from None
+        # One 2-D kernel for each image and channel: size 1 along the batch and channels.
+        full = kernel[None, ..., None] if colour else kernel[None]
+        name = FILTER_MODES[mode][1]
+        return lambda: ndimage.correlate(images, full, mode=name)
     if library == "fft":
+        if mode != "zeros":
+            raise NotImplementedError("fftconvolve pads with zeros only")
         try:
             from scipy import signal
         except ImportError:
             raise NotImplementedError("SciPy is not installed") from None
-        flipped = kernel[None, ::-1, ::-1]  # convolution of the flipped kernel: correlation
+        # Convolution with the flipped kernel: correlation.
+        flipped = kernel[None, ::-1, ::-1, None] if colour else kernel[None, ::-1, ::-1]
         return lambda: signal.fftconvolve(images, flipped, mode="same", axes=(1, 2))
     raise NotImplementedError(f"no filtering with {library}")
 

@@ -3,7 +3,8 @@
 Every operation takes a read-only `windows` view of the batch, of shape
 ``(m, h', w', kh, kw, c)``, and contracts it with the kernels (convolution) or reduces its
 window axes (pooling). Batches are batch first and channels last; `conv`, the general N-d
-convolution, also takes channels first.
+convolution, also takes channels first; `correlate` filters every channel of a batch of
+images with one kernel, as image libraries do.
 """
 
 from . import kernels
@@ -16,6 +17,7 @@ from ._classic import (
     convolve_grayscale_valid,
 )
 from ._conv_nd import conv
+from ._correlate import correlate
 from ._course import conv_backward, conv_forward, pool_backward, pool_forward
 from ._gradients import ConvGradients, conv_vjp
 from ._pool_gradients import pool_vjp
@@ -37,6 +39,7 @@ __all__ = [
     "convolve_grayscale_padding",
     "convolve_grayscale_same",
     "convolve_grayscale_valid",
+    "correlate",
     "kernels",
     "pool",
     "pool_backward",

@@ -9,6 +9,7 @@ and then calls `conv`, which can no longer fail.
 from __future__ import annotations
 
 from ._conv_nd import ConvNames, check_conv, run_conv
+from ._module import set_module
 from ._typing import Array, ArrayLike, DTypeLike, IntOrPair, Padding
 from ._validation import PAD_WORDS, as_batch, as_numeric_array, check_ndim
 
@@ -50,6 +51,7 @@ def _checked(
     return images, kernel, ConvNames("images", kernel_name, images.shape, kernel.shape)
 
 
+@set_module("stridedconv")
 def convolve_grayscale(
     images: ArrayLike,
     kernel: ArrayLike,
@@ -130,6 +132,7 @@ def convolve_grayscale(
     )
 
 
+@set_module("stridedconv")
 def convolve_grayscale_valid(
     images: ArrayLike,
     kernel: ArrayLike,
@@ -162,6 +165,7 @@ def convolve_grayscale_valid(
     return convolve_grayscale(images, kernel, padding="valid", out=out, dtype=dtype)
 
 
+@set_module("stridedconv")
 def convolve_grayscale_same(
     images: ArrayLike,
     kernel: ArrayLike,
@@ -200,6 +204,7 @@ def convolve_grayscale_same(
     return convolve_grayscale(images, kernel, padding="same", out=out, dtype=dtype)
 
 
+@set_module("stridedconv")
 def convolve_grayscale_padding(
     images: ArrayLike,
     kernel: ArrayLike,
@@ -234,6 +239,7 @@ def convolve_grayscale_padding(
     return convolve_grayscale(images, kernel, padding=padding, out=out, dtype=dtype)
 
 
+@set_module("stridedconv")
 def convolve_channels(
     images: ArrayLike,
     kernel: ArrayLike,
@@ -274,6 +280,7 @@ def convolve_channels(
     return _conv2d(images, kernel[..., None], padding, stride, names, out, dtype, squeeze=True)
 
 
+@set_module("stridedconv")
 def convolve(
     images: ArrayLike,
     kernels: ArrayLike,

@@ -13,7 +13,9 @@ import numpy as np
 from ._dask import is_dask, refuse_out, run_lazily
 from ._dtypes import check_cast, conv_plan, natural_dtype
 from ._engine import correlate, forced_strategy
-from ._geometry import PADDING_MODES, Geometry, make_geometry
+from ._geometry import Geometry, make_geometry
+from ._modes import check_cval, check_padding_mode, cval_dtype
+from ._module import set_module
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._typing import (
     Array,
@@ -27,16 +29,17 @@ from ._typing import (
 from ._validation import (
     as_batch,
     as_numeric_array,
-    batch_layout,
     channels_first,
     check_nonempty_axes,
+    count,
     int_tuple,
     padding_spec,
     positive_int,
-    word,
+    rank_message,
 )
 
 
+@set_module("stridedconv")
 def conv(
     x: ArrayLike,
     kernels: ArrayLike,
@@ -47,6 +50,7 @@ def conv(
     groups: int = 1,
     bias: ArrayLike | None = None,
     padding_mode: PaddingMode = "zeros",
+    cval: complex = 0,
     data_format: DataFormat = "channels_last",
     out: Array | None = None,
     dtype: DTypeLike | None = None,
@@ -75,10 +79,13 @@ def conv(
         divisible by `groups`; ``groups == c`` is a depthwise convolution.
     bias : array_like, shape (nc,), optional
         Added to every output position of each output channel.
-    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
-        What the padding holds, as in PyTorch: zeros; the input mirrored at its edge, the edge
-        not repeated (NumPy's ``np.pad`` mode ``'reflect'``); the edge repeated (``'edge'``);
-        the input wrapped around (``'wrap'``).
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular', 'symmetric', 'constant'}, \
+default 'zeros'
+        Zeros; the input mirrored, edge not repeated (``np.pad``'s ``'reflect'``); the edge
+        repeated; the input wrapped around; mirrored with the edge repeated (SciPy's
+        ``'reflect'``); `cval`. `correlate`'s Notes map every library's names to these.
+    cval : int, float or complex, default 0
+        ``'constant'`` padding's value (exact for integers when an int; see `correlate`).
     data_format : {'channels_last', 'channels_first'} or letters, default 'channels_last'
         Layout of `x` and of the result; the kernels' layout is always the same. The letters
         of TensorFlow and JAX say the same: ``'NWC'``, ``'NHWC'``, ``'NDHWC'`` (channels
@@ -113,8 +120,9 @@ def conv(
         axes, a stride, dilation or padding of the wrong length or out of range, a kernel
         larger than the padded input, channels that `groups` does not divide or that disagree
         with the kernels, a bias of the wrong shape, an unknown padding word, `padding_mode`
-        or `data_format`, padding that `padding_mode` cannot fill (``'reflect'`` needs
-        each side to pad less than the axis size, the other modes a non-empty axis), an
+        or `data_format` (another library's mode names ours), a non-zero `cval` but not
+        ``'constant'``, padding that `padding_mode` cannot fill (``'reflect'`` needs each side
+        less than the axis size, the modes that copy samples a non-empty axis), an
         integer `dtype` too narrow for the exact result, and an `out` of the wrong shape,
         read-only or sharing memory with an input.
     MemoryError
@@ -122,6 +130,7 @@ def conv(
 
     See Also
     --------
+    correlate : each channel filtered by the same kernel, as image libraries filter.
     convolve : the 2-D, channels-last, zero-padded special case.
     windows : the zero-copy window view that the computation runs on.
 
@@ -182,6 +191,7 @@ def conv(
         groups=groups,
         bias=bias,
         padding_mode=padding_mode,
+        cval=cval,
         data_format=data_format,
     )
     return run_conv(problem, out=out, dtype=dtype)
@@ -250,6 +260,7 @@ def check_conv(
     groups: object = 1,
     bias: object = None,
     padding_mode: object = "zeros",
+    cval: object = 0,
     data_format: object = "channels_last",
     names: ConvNames = ConvNames(),  # frozen: one shared default is safe
     pad_words: tuple[str, ...] = CONV_PAD_WORDS,
@@ -265,13 +276,16 @@ def check_conv(
     x = as_batch(x, xs)
     kernels, d = check_kernels(kernels, ks, names.kernels_shape)
     first = channels_first(data_format, d)
-    mode = word(padding_mode, "padding_mode", PADDING_MODES)
-    if x.ndim != d + 2:
-        msg = (
-            f"{xs} must be a {d + 2}-D array of shape {batch_layout(d, first)} for {ks} "
-            f"of {d} spatial axes, got shape {x.shape}"
-        )
+    mode = check_padding_mode(padding_mode)
+    fill = check_cval(cval)
+    if fill != 0 and mode != "constant":
+        msg = f"cval={cval!r} needs padding_mode='constant', got padding_mode={mode!r}"
         raise ValueError(msg)
+    if x.ndim != d + 2:
+        shown = names.kernels_shape or kernels.shape
+        raise ValueError(rank_message(xs, x.shape, ks, shown, d, first))
+    if mode == "constant" and fill == 0 and isinstance(fill, int):
+        mode = "zeros"  # the same padding, and zeros' fast paths
     if first:
         x = np.moveaxis(x, 1, -1)  # a view: the engine stages (copies) chunks anyway
     c, nc = x.shape[-1], kernels.shape[-1]
@@ -286,8 +300,8 @@ def check_conv(
         channel_axis = 1 if first else d + 1
         verb = "have" if xs.endswith("s") else "has"  # images have, x has
         msg = (
-            f"{ks} has {kernels.shape[-2]} channels (axis {d}) but {xs} {verb} {c} channels "
-            f"(axis {channel_axis}); they must be equal"
+            f"{ks} has {count(kernels.shape[-2], 'channel')} (axis {d}) but {xs} {verb} "
+            f"{count(c, 'channel')} (axis {channel_axis}); they must be equal"
         )
         if n_groups > 1:
             msg = (
@@ -301,6 +315,9 @@ def check_conv(
         if shift.shape != (nc,):
             msg = f"bias must have shape (nc,) = ({nc},), got shape {shift.shape}"
             raise ValueError(msg)
+    if mode == "constant":  # an integer batch meets a float cval in floats
+        weights = kernels.dtype if shift is None else np.result_type(kernels, shift)
+        x = x.astype(cval_dtype(x.dtype, fill, weights), copy=False)
     geometry = make_geometry(
         x.shape[1:-1],
         kernels.shape[:-2],
@@ -308,6 +325,7 @@ def check_conv(
         padding_spec(padding, d, words=pad_words, pairs=pad_words == CONV_PAD_WORDS),
         dilation=int_tuple(dilation, "dilation", d, minimum=1),
         padding_mode=mode,
+        cval=fill if mode == "constant" else 0,
         kernel_name=ks,
         input_name=xs,
     )
@@ -339,7 +357,7 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
     p = problem
     batch = np.empty(0, p.x.dtype)  # its dtype: `x` may be a dask array
     inputs = (batch, p.kernels) if p.bias is None else (batch, p.kernels, p.bias)
-    natural = natural_dtype(inputs)
+    natural = natural_dtype(inputs)  # a float cval has made x float already (`check_conv`)
     wanted = requested_dtype(dtype)
     if wanted is not None:
         wanted = check_cast(natural, wanted, "the convolution")
@@ -364,7 +382,8 @@ def run_conv(problem: ConvProblem, *, out: object = None, dtype: object = None) 
     result = engine_out if direct else allocate(shape, target, lambda: _context(p), p.result_shape)
     assert result is not None
     fixed, name = fixed_dtype(wanted, given)
-    plan = conv_plan(p.x, p.kernels, forced_strategy("integers"), p.bias, fixed, name)
+    fill = p.geometry.cval
+    plan = conv_plan(p.x, p.kernels, forced_strategy("integers"), p.bias, fixed, name, fill=fill)
     if plan.result is None:  # exact beyond what int64 may hold: Python ints
         result = allocate(shape, np.dtype(object), lambda: _context(p), p.result_shape)
     result = correlate(p.x, p.kernels, p.geometry, plan, result, bias=p.bias, groups=p.groups)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from ._conv_nd import ConvNames, ConvProblem, check_conv, run_conv
 from ._gradients import vjp_of as conv_vjp_of
+from ._module import set_module
 from ._pool_gradients import vjp_of as pool_vjp_of
 from ._pooling import PoolProblem, check_pool, run_pool
 from ._typing import Array, ArrayLike, IntOrPair, Padding
@@ -37,6 +38,7 @@ def _layer(
     return problem, shift.reshape(-1)
 
 
+@set_module("stridedconv")
 def conv_forward(
     A_prev: ArrayLike,
     W: ArrayLike,
@@ -82,6 +84,7 @@ def conv_forward(
     return activation(z)
 
 
+@set_module("stridedconv")
 def conv_backward(
     dZ: ArrayLike,
     A_prev: ArrayLike,
@@ -132,6 +135,7 @@ def _pool_layer(
     return check_pool(A_prev, kernel_shape, stride, mode, batch_name="A_prev")
 
 
+@set_module("stridedconv")
 def pool_forward(
     A_prev: ArrayLike,
     kernel_shape: IntOrPair,
@@ -161,6 +165,7 @@ def pool_forward(
     return run_pool(_pool_layer(A_prev, kernel_shape, stride, mode))
 
 
+@set_module("stridedconv")
 def pool_backward(
     dA: ArrayLike,
     A_prev: ArrayLike,

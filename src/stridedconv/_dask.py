@@ -97,7 +97,7 @@ def run_lazily(
     channels_last |= {"squeeze": False} if hasattr(problem, "squeeze") else {}
     flat = dataclasses.replace(problem, **channels_last)
     spatial = any(len(chunks) > 1 for chunks in x.chunks[1:-1])
-    wide_wrap = g.padding_mode == "circular" and any(
+    wide_wrap = g.padding_mode in ("circular", "symmetric") and any(
         max(pad) > n for n, pad in zip(g.in_shape, g.pad, strict=True)
     )
     whole = spatial and _blocks_change_bits(problem, dtype)
@@ -315,15 +315,17 @@ def _halos(
     import dask.array as da
 
     from ._geometry import extent, make_geometry
+    from ._staging import NP_PAD_MODES
 
     g = problem.geometry
     d = len(g.kernel)
-    modes = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
     widths = ((0, 0), *g.pad, (0, 0))
     if g.padding_mode == "zeros":
         padded = da.pad(x, widths, mode="constant", constant_values=fill)
+    elif g.padding_mode == "constant":  # x's dtype holds cval (`check_conv` sees to it)
+        padded = da.pad(x, widths, mode="constant", constant_values=g.cval)
     else:
-        padded = da.pad(x, widths, mode=modes[g.padding_mode])
+        padded = da.pad(x, widths, mode=NP_PAD_MODES[g.padding_mode])
     # Output blocks along each axis start where an input chunk starts, rounded up to the
     # stride, so that they follow the input's chunking.
     starts = []

@@ -192,22 +192,27 @@ def conv_plan(
     dtype: np.dtype[np.generic] | None = None,
     name: str = "dtype",
     what: str = "the convolution",
+    fill: complex = 0,
 ) -> Plan:
     """Dtypes for cross-correlating `x` with `kernels` of shape ``(..., nc)``, then adding
     `bias` (if any) of shape ``(nc,)``: exact only when every one of them is exact, and in
     `dtype` when one was asked for (checked by `check_cast`; `name` asked for it, for `what`
-    is computed)."""
+    is computed). `fill`, an int when `x` is exact, is the value of constant padding."""
     inputs = (x, kernels) if bias is None else (x, kernels, bias)
     if dtype is not None and dtype.kind in "fc":
         return Plan(float_plan(dtype).compute, dtype)
     if not all(is_exact_integer(array.dtype) for array in inputs):
         return float_plan(np.result_type(*inputs))
     weight = abs_sum(kernels.reshape(-1, kernels.shape[-1]), axis=0)
-    bound = _sum_bound(x, weight) + (0 if bias is None else max_abs(bias))
+    # A window mixes samples and padding: no sum exceeds the larger of their two bounds.
+    low = fill if isinstance(fill, int) else 0  # an exact `x` has an int `fill`
+    padding = abs(low) * weight
+    bound = max(_sum_bound(x, weight), padding) + (0 if bias is None else max_abs(bias))
     if dtype is None:
         return integer_plan(bound, np.dtype(np.int64), force)
     # Signs are known cheaply: x by its dtype, the (small) kernels and bias by their values.
     signed = x.dtype.kind == "i" or any(_may_be_negative(a) for a in inputs[1:])
+    signed = signed or low < 0
     check_range(bound, dtype, signed, what, name)
     return integer_plan(bound, dtype, force, fixed=True)
 

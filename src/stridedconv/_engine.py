@@ -113,6 +113,7 @@ def _chunk_source(
     read little of their padded input (`is_sparse`), the chunk's windows gathered into a
     compact problem with `fill` in its zero padding."""
     chosen = forced_strategy("gather")
+    fill = geometry.cval if geometry.padding_mode == "constant" else fill  # the padding's value
     if not (is_sparse(geometry) if chosen is None else chosen == "always"):
         return x.__getitem__, geometry, 0
     indices = source_indices(geometry)

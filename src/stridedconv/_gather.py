@@ -70,7 +70,7 @@ def source_indices(geometry: Geometry) -> tuple[Array, ...]:
 
 def padded_sources(n: int, before: int, after: int, mode: str) -> Array:
     """For each position of an axis of `n` samples padded by (`before`, `after`) in `mode`
-    (reflect, replicate or circular), the input sample it copies."""
+    (reflect, replicate, circular or symmetric), the input sample it copies."""
     return np.fromiter((_fold(p - before, n, mode) for p in range(n + before + after)), np.intp)
 
 
@@ -79,12 +79,15 @@ def _fold(where: int, n: int, mode: str) -> int:
     `mode` copies there, -1 for zeros."""
     if 0 <= where < n:
         return where
-    if mode == "zeros":
+    if mode in ("zeros", "constant"):
         return -1
     if mode == "replicate":
         return min(max(where, 0), n - 1)
     if mode == "circular":
         return where % n
+    if mode == "symmetric":  # period 2n: n samples, then the same backwards (edge repeated)
+        folded = where % (2 * n)
+        return 2 * n - 1 - folded if folded >= n else folded
     period = 2 * (n - 1)  # reflect: n >= 2 wherever there is padding (make_geometry checks)
     folded = where % period
     return period - folded if folded >= n else folded

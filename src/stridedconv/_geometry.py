@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-#: How padding is filled, with the meaning of PyTorch's padding modes: zeros, the input
-#: mirrored without repeating the edge, the edge repeated, or the input wrapped around.
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+#: How padding is filled: zeros, the input mirrored without repeating the edge (whole-sample
+#: symmetric), the edge repeated, the input wrapped around (PyTorch's four), the input
+#: mirrored with its edge repeated (half-sample symmetric: SciPy's default 'reflect'), or a
+#: constant `cval`. `_modes.FOREIGN_NAMES` maps the other libraries' names to these.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular", "symmetric", "constant")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Geometry:
         Number of window positions along each axis.
     padding_mode : str
         What the padding holds: one of `PADDING_MODES`, zeros by default.
+    cval : int, float or complex
+        The value of ``'constant'`` padding (a Python number, so that integers stay exact);
+        0 for the other modes.
     """
 
     in_shape: tuple[int, ...]
@@ -44,6 +49,7 @@ class Geometry:
     pad: tuple[tuple[int, int], ...]
     out_shape: tuple[int, ...]
     padding_mode: str = "zeros"
+    cval: complex = 0
 
     @property
     def padded_shape(self) -> tuple[int, ...]:
@@ -121,6 +127,7 @@ def row_blocks(geometry: Geometry, rows: int) -> list[tuple[slice, slice, Geomet
             pads,
             dilation=geometry.dilation,
             padding_mode=geometry.padding_mode,
+            cval=geometry.cval,
         )
         blocks.append((slice(first, last + 1), read, block))
     return blocks
@@ -172,6 +179,7 @@ def make_geometry(
     *,
     dilation: tuple[int, ...] | None = None,
     padding_mode: str = "zeros",
+    cval: complex = 0,
     kernel_name: str = "kernel",
     input_name: str = "images",
 ) -> Geometry:
@@ -179,7 +187,8 @@ def make_geometry(
 
     `padding` is ``'same'`` (the TensorFlow/JAX SAME rule), ``'valid'`` (none), ``'full'``
     (``extent - 1`` samples on both sides: every window that overlaps the input) or one
-    ``(before, after)`` pair per axis. `padding_mode` is one of `PADDING_MODES`.
+    ``(before, after)`` pair per axis. `padding_mode` is one of `PADDING_MODES`, `cval`
+    the value of ``'constant'`` padding.
 
     Raises
     ------
@@ -209,7 +218,7 @@ def make_geometry(
             raise ValueError(msg)
         out = tuple((n - span) // s + 1 for n, span, s in zip(padded, spans, stride, strict=True))
     check_padding_mode(in_shape, pad, padding_mode)
-    return Geometry(in_shape, kernel, stride, dilation, pad, out, padding_mode)
+    return Geometry(in_shape, kernel, stride, dilation, pad, out, padding_mode, cval)
 
 
 def check_padding_mode(
@@ -218,15 +227,16 @@ def check_padding_mode(
     """Check that `padding_mode` can fill `pad` from an input of spatial shape `in_shape`.
 
     ``'reflect'`` mirrors the input without repeating its edge, so each side pads less than
-    the axis size (as in PyTorch); ``'replicate'`` and ``'circular'`` need a non-empty axis
-    to copy from (``'circular'`` wraps around as often as the padding needs).
+    the axis size (as in PyTorch); ``'replicate'``, ``'circular'`` and ``'symmetric'`` need a
+    non-empty axis to copy from (``'circular'`` and ``'symmetric'`` repeat their pattern as
+    often as the padding needs, as SciPy's ``'wrap'`` and ``'reflect'`` do).
 
     Raises
     ------
     ValueError
         Naming the padding, the axis, its size and the mode.
     """
-    if padding_mode == "zeros":
+    if padding_mode in ("zeros", "constant"):
         return
     for axis, (n, (before, after)) in enumerate(zip(in_shape, pad, strict=True)):
         widest = max(before, after)

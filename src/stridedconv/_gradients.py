@@ -37,6 +37,7 @@ from ._dtypes import (
 from ._engine import _by_row_blocks, _chunk_source, _rows_per_block
 from ._gather import compact, is_sparse
 from ._geometry import Geometry
+from ._module import set_module
 from ._results import allocate
 from ._staging import Staging
 from ._transpose import scatter
@@ -48,6 +49,7 @@ from ._windows import at_tap
 WRT = ("x", "kernels", "bias")
 
 
+@set_module("stridedconv")
 class ConvGradients(NamedTuple):
     """The gradients of ``sum(dy * conv(x, kernels, bias=b, **kw))``; None where not asked.
 
@@ -64,6 +66,7 @@ class ConvGradients(NamedTuple):
     bias: Array | None
 
 
+@set_module("stridedconv")
 def conv_vjp(
     dy: ArrayLike,
     x: ArrayLike,
@@ -74,6 +77,7 @@ def conv_vjp(
     dilation: IntOrTuple = 1,
     groups: int = 1,
     padding_mode: PaddingMode = "zeros",
+    cval: complex = 0,
     data_format: DataFormat = "channels_last",
     wrt: Sequence[str] = WRT,
 ) -> ConvGradients:
@@ -84,8 +88,11 @@ def conv_vjp(
     dy : array_like, shape (m, o1, ..., od, nc) or (m, nc, o1, ..., od)
         The gradient of a loss with respect to ``conv(x, kernels, ...)``: exactly its shape.
         A dask `dy` or `x` gives dask gradients (see Notes).
-    x, kernels, stride, padding, dilation, groups, padding_mode, data_format
-        As given to `conv`.
+    x, kernels, stride, padding, dilation, groups, padding_mode, cval, data_format
+        As given to `conv`. ``'symmetric'``, ``'reflect'``, ``'replicate'`` and
+        ``'circular'`` padding copies samples, so their gradient is folded back onto the
+        samples it copies; zeros and ``'constant'`` padding take no gradient (but `cval`
+        takes part in the kernels' gradient).
     wrt : sequence of {'x', 'kernels', 'bias'}, default all three
         The gradients to compute; the others are None and cost nothing.
 
@@ -136,6 +143,7 @@ def conv_vjp(
         dilation=dilation,
         groups=groups,
         padding_mode=padding_mode,
+        cval=cval,
         data_format=data_format,
     )
     return vjp_of(problem, dy, _wrt(wrt))
@@ -310,7 +318,10 @@ def _kernel_parts(
     # Each entry sums x times dy over the batch and the positions: the bound of conv_plan
     # with dy's values as the weights of each output channel.
     force = forced_strategy("integers")
-    plan = conv_plan(x, dy.reshape(-1, nc), force, None, dtype, what="the kernel gradient")
+    fill = problem.geometry.cval  # constant padding's value: part of the windows' values
+    plan = conv_plan(
+        x, dy.reshape(-1, nc), force, None, dtype, what="the kernel gradient", fill=fill
+    )
     compute = plan.compute
     rows, per_part, path = _kernel_layout(problem, compute)
     # Windows that read little of their padded input are gathered, as `conv` gathers them.

@@ -22,6 +22,7 @@ from ._dask import is_dask
 from ._dtypes import INT64_LIMIT, Plan, check_range, max_abs
 from ._engine import _chunk_source
 from ._geometry import extent, tap_reads
+from ._module import set_module
 from ._pooling import (
     PoolProblem,
     _never_selected,
@@ -41,6 +42,7 @@ from ._windows import at_tap
 TIES = ("first", "all", "split")
 
 
+@set_module("stridedconv")
 def pool_vjp(
     dy: ArrayLike,
     x: ArrayLike,

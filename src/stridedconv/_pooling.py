@@ -11,6 +11,7 @@ from ._dask import is_dask, refuse_out, run_lazily
 from ._dtypes import Plan, check_cast, extreme_plan, mean_plan, natural_dtype, sum_plan
 from ._engine import forced_strategy, reduce_windows
 from ._geometry import Geometry, ceil_mode_pads, make_geometry
+from ._module import set_module
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple, PoolMode
 from ._validation import (
@@ -19,6 +20,7 @@ from ._validation import (
     batch_layout,
     channels_first,
     check_bool,
+    count,
     int_tuple,
     items_of,
     padding_spec,
@@ -32,6 +34,7 @@ POOL_PAD_WORDS = ("valid", "same", "full")
 UFUNCS = {"max": np.maximum, "min": np.minimum, "avg": np.add, "sum": np.add}
 
 
+@set_module("stridedconv")
 def pool(
     images: ArrayLike,
     kernel_shape: IntOrTuple,
@@ -210,7 +213,7 @@ def check_pool(
             f"got shape {images.shape}"
         )
         if d != 2:
-            msg += f" (kernel_shape {kernel_shape!r} has {d} spatial axes)"
+            msg += f" (kernel_shape {kernel_shape!r} has {count(d, 'spatial axis')})"
         raise ValueError(msg)
     window = int_tuple(kernel_shape, "kernel_shape", d, minimum=1)
     steps = window if stride is None else int_tuple(stride, "stride", d, minimum=1)

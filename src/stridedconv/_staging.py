@@ -17,7 +17,8 @@ keeps buffers of up to `KEEP_BYTES` in all from call to call, until it ends
 A buffer is only reused as padded where it was padded for the same geometry.
 
 Zero padding, the default, costs nothing per chunk: the buffer is zeroed once and each chunk
-overwrites the interiors only. The other padding modes (`PADDING_MODES`) pad each chunk with
+overwrites the interiors only; so does 'constant' padding, filled with its `cval` once. The
+other padding modes (`PADDING_MODES`) pad each chunk with
 `np.pad` and copy the padded images whole.
 """
 
@@ -31,16 +32,37 @@ from typing import Literal
 
 import numpy as np
 
+from ._gather import padded_sources
 from ._geometry import Geometry, extent
+from ._module import set_module
 from ._typing import Array
 from ._windows import window_view
 
-#: `np.pad` modes of the padding modes other than zeros (PyTorch's names).
-NP_PAD_MODES: dict[str, Literal["reflect", "edge", "wrap"]] = {
+#: `np.pad` modes of the padding modes whose padding depends on the values (zeros and
+#: 'constant' fill the buffer once instead).
+NP_PAD_MODES: dict[str, Literal["reflect", "edge", "wrap", "symmetric"]] = {
     "reflect": "reflect",
     "replicate": "edge",
     "circular": "wrap",
+    "symmetric": "symmetric",
 }
+
+
+def _fill_padding(images: Array, geometry: Geometry, first: int) -> None:
+    """Fill the padding of `images`, whose spatial axes start at axis `first` and whose
+    interiors hold the samples, as `geometry`'s padding mode copies them: each axis in turn,
+    so that the corners copy the padding of the axes before (as ``np.pad`` fills them)."""
+    for axis, (n, (before, after)) in enumerate(zip(geometry.in_shape, geometry.pad, strict=True)):
+        if not (before or after):
+            continue
+        sources = padded_sources(n, before, after, geometry.padding_mode) + before
+        lead = (slice(None),) * (first + axis)
+        dim = first + axis
+        if before:
+            images[(*lead, slice(0, before))] = np.take(images, sources[:before], axis=dim)
+        if after:
+            end = before + n
+            images[(*lead, slice(end, end + after))] = np.take(images, sources[end:], axis=dim)
 
 
 @functools.lru_cache(maxsize=256)
@@ -96,6 +118,7 @@ def kept_bytes() -> int:
         return sum(flat.nbytes for arrays in _every_thread.values() for flat, _ in arrays.values())
 
 
+@set_module("stridedconv")
 def release_memory() -> int:
     """Free the scratch memory that stridedconv keeps between calls, in every thread.
 
@@ -178,23 +201,20 @@ class Staging:
         fill: object = 0,
     ) -> Array:
         """Copy a chunk ``(b, n1..nd, c)`` into the padded buffer, cast to `dtype`; with the
-        ``'zeros'`` padding mode the padding holds `fill` (pooling pads with other values)."""
+        ``'zeros'`` padding mode the padding holds `fill` (pooling pads with other values),
+        with ``'constant'`` the geometry's `cval`."""
         b, c = x.shape[0], x.shape[-1]
+        g = self.geometry
+        if g.padding_mode == "constant":
+            fill = g.cval
         rows = b * self.sizes[0] + self.tail
         shape = (c, rows, *self.sizes[1:]) if channels_first else (rows, *self.sizes[1:], c)
         buffer, same_layout = self._take("stage", shape, dtype, fill)
         if not same_layout:
             buffer.fill(fill)  # later chunks of this layout only overwrite the interiors
-        g = self.geometry
-        interior: tuple[slice, ...]
-        if g.padding_mode != "zeros" and g.is_padded:
-            # The padding depends on the values: pad the chunk itself, then copy it whole.
-            x = np.pad(x, ((0, 0), *g.pad, (0, 0)), mode=NP_PAD_MODES[g.padding_mode])
-            interior = tuple(slice(0, n) for n in g.padded_shape)
-        else:
-            interior = tuple(
-                slice(before, before + n) for (before, _), n in zip(g.pad, g.in_shape, strict=True)
-            )
+        interior = tuple(
+            slice(before, before + n) for (before, _), n in zip(g.pad, g.in_shape, strict=True)
+        )
         if channels_first:
             images = buffer[:, : b * self.sizes[0]].reshape(c, b, *self.sizes)
             # Channel by channel: a copy whose inner loop runs along rows, not channels.
@@ -203,6 +223,13 @@ class Staging:
         else:
             images = buffer[: b * self.sizes[0]].reshape(b, *self.sizes, c)
             images[(slice(None), *interior)] = x
+        if g.padding_mode in NP_PAD_MODES and g.is_padded:
+            # The padding depends on the values: filled in place from the interior, axis by
+            # axis as np.pad does (no padded copy of the chunk: a 4x256x256x3 chunk for 15x15
+            # windows stages in 0.30 ms instead of 0.59, machine shared).
+            first = 2 if channels_first else 1
+            padded = tuple(slice(0, n) for n in g.padded_shape)
+            _fill_padding(images[(slice(None),) * first + padded], g, first)
         return buffer
 
     def images(self, buffer: Array, batch: int) -> Array:

@@ -30,6 +30,7 @@ from ._dtypes import Plan, check_cast, conv_plan, finish_object, natural_dtype
 from ._engine import correlate, forced_strategy
 from ._gather import padded_sources
 from ._geometry import Geometry, extent, fixed_pads, make_geometry, same_padding, tap_reads
+from ._module import set_module
 from ._results import allocate, check_out, finish, fixed_dtype, requested_dtype
 from ._staging import Staging
 from ._typing import Array, ArrayLike, ConvPadding, DataFormat, DTypeLike, IntOrTuple
@@ -38,12 +39,14 @@ from ._validation import (
     as_numeric_array,
     batch_layout,
     channels_first,
+    count,
     int_tuple,
     padding_spec,
     positive_int,
 )
 
 
+@set_module("stridedconv")
 def conv_transpose(
     y: ArrayLike,
     kernels: ArrayLike,
@@ -186,7 +189,7 @@ def check_transpose(
     if y.ndim != d + 2:
         msg = (
             f"y must be a {d + 2}-D array of shape {batch_layout(d, first).replace('c', 'nc')}"
-            f" for kernels of {d} spatial axes, got shape {y.shape}"
+            f" for kernels of {count(d, 'spatial axis')}, got shape {y.shape}"
         )
         raise ValueError(msg)
     if first:
@@ -195,8 +198,8 @@ def check_transpose(
     cg, nc = kernels.shape[-2:]
     if y.shape[-1] != nc:
         msg = (
-            f"y has {y.shape[-1]} channels (axis {1 if first else d + 1}) but kernels have "
-            f"nc = {nc} (axis {d + 1}); they must be equal"
+            f"y has {count(y.shape[-1], 'channel')} (axis {1 if first else d + 1}) but kernels "
+            f"have nc = {nc} (axis {d + 1}); they must be equal"
         )
         raise ValueError(msg)
     if nc % n_groups:
@@ -349,6 +352,9 @@ def scatter(
     tap, ``y @ kernels[tap].T`` added into the strided view of a padded buffer that the
     tap's windows read in the forward direction (see the module docstring)."""
     chosen = forced_strategy("adjoint")
+    # Constant padding takes no gradient: its adjoint is the zero-padded one's.
+    if geometry.padding_mode == "constant":
+        geometry = dataclasses.replace(geometry, padding_mode="zeros", cval=0)
     stride_one = all(s == 1 for s in geometry.stride) and geometry.padding_mode == "zeros"
     if (chosen or "correlate") == "correlate" and stride_one and y.size and out.size:
         return _correlate_adjoint(y, kernels, geometry, compute, out, groups, bias)
@@ -396,7 +402,7 @@ def scatter(
                 else:  # (b, o.., ng) @ (ng, cg) -> (b, o.., cg)
                     products = part[..., g * ng : (g + 1) * ng] @ features.T
                 view[..., g * cg : (g + 1) * cg] += products
-        # What reached reflected, replicated or wrapped padding goes back home.
+        # What reached reflected, replicated, wrapped or symmetric padding goes back home.
         result = _fold_padding(buffer, geometry) if folding else buffer
         if bias is not None:
             result = result + bias.astype(compute)  # exact: the plan's bound has the bias

@@ -16,8 +16,9 @@ IntOrTuple = int | tuple[int, ...]
 #: `conv` padding: a word, one int for every axis, one int per axis, or one (before, after)
 #: pair per axis.
 ConvPadding = Literal["valid", "same", "full"] | int | tuple[int, ...] | tuple[tuple[int, int], ...]
-#: How `conv` fills its padding, with the meaning of PyTorch's padding modes.
-PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+#: How `conv` and `correlate` fill their padding (`_modes.FOREIGN_NAMES` maps the
+#: names of SciPy, OpenCV, NumPy and PyTorch to these).
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular", "symmetric", "constant"]
 DataFormat = Literal["channels_last", "channels_first"]
 ArrayLike = npt.ArrayLike
 Array = npt.NDArray[Any]

@@ -115,6 +115,45 @@ def batch_layout(d: int, channels_first: bool = False) -> str:
     return f"(m, c, {spatial})" if channels_first else f"(m, {spatial}, c)"
 
 
+def count(n: int, noun: str) -> str:
+    """``'1 channel'``, ``'3 channels'``; nouns ending in "is" turn to "es" (axis, axes)."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-2]}es" if noun.endswith("is") else f"{n} {noun}s"
+
+
+def rank_message(
+    x_name: str,
+    x_shape: tuple[int, ...],
+    k_name: str,
+    k_shape: tuple[int, ...],
+    d: int,
+    first: bool,
+) -> str:
+    """Why a batch of `x_shape` and kernels of `k_shape` (``d + 2`` axes, `d` spatial) do
+    not go together: both shapes, both layouts, and which axis one of them lacks."""
+    spatial = len(x_shape) - 2  # what the batch says, if it has its m and c axes
+    k_layout = "(k1, ..., kd, c // groups, nc)" if d != 2 else "(kh, kw, c // groups, nc)"
+    head = (
+        f"{x_name} of shape {x_shape} and {k_name} of shape {k_shape} disagree: {k_name} "
+        f"{k_layout} of {count(d, 'spatial axis')} need {x_name} of shape "
+        f"{batch_layout(d, first)}"
+    )
+    if len(x_shape) == d + 3:
+        c = x_shape[1] if first else x_shape[-1]
+        guess = "their output-channel axis nc" if k_shape[-1] == c else "an axis"
+        return (
+            f"{head}; for {x_name} of {count(spatial, 'spatial axis')}, {k_name} lack "
+            f"{guess} (one kernel: {k_name}[..., None])"
+        )
+    if len(x_shape) == d + 1:
+        return (
+            f"{head}; {x_name} lacks an axis: its batch axis m (one sample: {x_name}[None]) "
+            f"or its channel axis c (one channel: {x_name}[..., None])"
+        )
+    return f"{head}, got {len(x_shape)} axes in {x_name}"
+
+
 def check_bool(value: object, name: str) -> bool:
     """`value` as a bool; ints and strings are refused (``ceil_mode="no"`` is a bug)."""
     if not isinstance(value, (bool, np.bool_)):
@@ -176,14 +215,14 @@ def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int
     ):
         return value
     what = "positive" if minimum == 1 else "non-negative"
-    expected = f"an int or a sequence of {ndim} {what} ints"
+    expected = f"an int or a sequence of {count(ndim, what + ' int')}"
     single = as_index(value)
     items = [single] * ndim if single is not None else items_of(value)
     if items is None:
         msg = f"{name} must be {expected}, got {value!r}"
         raise TypeError(msg)
     if len(items) != ndim:
-        msg = f"{name} must be {expected}, got {len(items)} values: {value!r}"
+        msg = f"{name} must be {expected}, got {count(len(items), 'value')}: {value!r}"
         raise ValueError(msg)
     result = tuple(as_index(item) for item in items)
     if None in result:
@@ -191,7 +230,7 @@ def int_tuple(value: object, name: str, ndim: int, *, minimum: int) -> tuple[int
         raise TypeError(msg)
     ints = cast(tuple[int, ...], result)
     if min(ints, default=minimum) < minimum:
-        msg = f"{name} must be {expected}, got {value!r}"
+        msg = f"{name} must be {what}, got {value!r}"
         raise ValueError(msg)
     return ints
 
@@ -203,7 +242,7 @@ def positive_int(value: object, name: str) -> int:
         msg = f"{name} must be a positive int, got {value!r}"
         raise TypeError(msg)
     if number < 1:
-        msg = f"{name} must be a positive int, got {value!r}"
+        msg = f"{name} must be positive, got {value!r}"
         raise ValueError(msg)
     return number
 

@@ -8,8 +8,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._geometry import extent
+from ._module import set_module
 from ._typing import Array, ArrayLike
-from ._validation import as_array, as_index, int_tuple, items_of
+from ._validation import as_array, as_index, count, int_tuple, items_of
 
 
 def window_view(
@@ -57,6 +58,7 @@ def at_tap(win: Array, tap: tuple[int, ...]) -> Array:
     return view
 
 
+@set_module("stridedconv")
 def windows(
     x: ArrayLike,
     window_shape: int | tuple[int, ...],
@@ -128,7 +130,7 @@ def windows(
     dilations = int_tuple(dilation, "dilation", d, minimum=1)
     if x.ndim < d + 1:
         msg = (
-            f"x must have a batch axis and {d} spatial axes for a {d}-D window_shape, "
+            f"x must have a batch axis and {count(d, 'spatial axis')} for a {d}-D window_shape, "
             f"got shape {x.shape}"
         )
         raise ValueError(msg)

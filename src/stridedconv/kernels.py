@@ -6,8 +6,9 @@ kernel is not flipped), so the derivative kernels are written the way they are a
 `sobel_x` and ``prewitt('x')`` respond positively where the image gets brighter from left to
 right, `sobel_y` and ``prewitt('y')`` where it gets brighter from top to bottom.
 
-To filter each channel of colour images, convolve the channels as a batch of grayscale
-images; to give `convolve_channels` a kernel of shape ``(kh, kw, c)``, stack one per channel::
+To filter each channel of colour images alike, give the kernel to `stridedconv.correlate`
+(``sc.correlate(rgb, kernels.sharpen())``); to give `convolve_channels` a kernel of shape
+``(kh, kw, c)``, which sums the channels, stack one per channel::
 
     np.stack([kernels.sharpen()] * 3, axis=-1)
 

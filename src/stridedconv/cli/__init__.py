@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     --------
     >>> main(["pool", "no-such-image.png", "--size", "2", "--out", "pooled"])  # doctest: +SKIP
     stridedconv pool: error: no-such-image.png: no such file or folder
-    pool: wrote 0 of 0 images to pooled/; 1 input gave no image (see above)
+    pool: no image written; 1 input gave no image (see above)
     1
     """
     args = build_parser().parse_args(argv)

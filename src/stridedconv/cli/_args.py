@@ -12,6 +12,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .. import __version__, kernels
+from .._geometry import PADDING_MODES
+from .._modes import check_padding_mode
 from .._typing import Array, IntOrPair, Padding
 
 PROG = "stridedconv"
@@ -21,16 +23,16 @@ KERNEL_NAMES = kernels.BY_NAME
 _KERNEL_HELP = (
     "a named kernel: sobel_x, sobel_y, prewitt[:x|y], laplacian[:4|8], box[:SIZE], "
     "gaussian[:SIZE[:SIGMA]], sharpen, emboss (defaults: box 3, gaussian 5 with sigma 1); or "
-    "a .npy file holding a kernel of shape (kh, kw) (colour images: each channel alone), "
-    "(kh, kw, c) (convolve_channels) or (kh, kw, c, nc) with nc 1 or 3 (convolve)"
+    "a .npy file holding a kernel of shape (kh, kw) (colour images: each channel alone, "
+    "by correlate), (kh, kw, c) (the channels summed) or (kh, kw, c, nc) with nc 1 or 3 (conv)"
 )
 _RAW_HELP = (
     "also write the exact result as NAME.npy; a result beyond int64 (large integer kernels) "
     "is an array of Python ints, which loads with np.load(..., allow_pickle=True)"
 )
 _POOL_RAW_HELP = (
-    "also write the result as NAME.npy, as the library returns it: max keeps the image's "
-    "dtype (integers exactly), avg gives floats"
+    "also write the result as NAME.npy, as the library returns it: max and min keep the "
+    "image's dtype (integers exactly), sum gives exact int64 for integer images, avg floats"
 )
 
 
@@ -205,6 +207,29 @@ def _add_outputs(command: argparse.ArgumentParser, raw_help: str) -> None:
     command.add_argument(
         "--force", action="store_true", help="replace existing outputs (inputs never are)"
     )
+    command.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list the entries of input folders that were skipped (subfolders, other files)",
+    )
+
+
+def _padding_mode(text: str) -> str:
+    """``--padding-mode``: one of ours; another library's name is answered with ours."""
+    try:
+        return check_padding_mode(text, "--padding-mode")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _cval(text: str) -> int | float:
+    """``--cval``: an int (exact for integer images) or a float."""
+    value = _number(text)
+    if isinstance(value, str):
+        msg = f"expected a number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _positive(text: str) -> int:
@@ -294,13 +319,25 @@ def build_parser() -> argparse.ArgumentParser:
         default="same",
         metavar="valid|same|N",
         help="'same' (default): output of the input's size at stride 1; 'valid': none; "
-        "N or NH,NW: rows and columns of zeros on each side",
+        "N or NH,NW: rows and columns of padding on each side, filled as --padding-mode says",
+    )
+    filter_.add_argument(
+        "--padding-mode",
+        type=_padding_mode,
+        default="symmetric",
+        metavar="|".join(PADDING_MODES),
+        help="what lies beyond the border: 'symmetric' (default; SciPy's 'reflect', OpenCV's "
+        "BORDER_REFLECT: the image mirrored, no dark frame), 'reflect' (mirrored without "
+        "repeating the edge), 'replicate', 'circular', 'constant' (--cval) or 'zeros'",
+    )
+    filter_.add_argument(
+        "--cval", type=_cval, default=0, metavar="V", help="the value of 'constant'; default 0"
     )
     _add_outputs(filter_, _RAW_HELP)
 
     pool_ = commands.add_parser(
         "pool",
-        help="max or average pooling of image files",
+        help="max, average, min or sum pooling of image files",
         description=(
             "Pool each image (PNG, JPEG; grayscale or RGB), each channel alone, without "
             "padding, and write DIR/NAME.png."
@@ -311,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", required=True, type=_pair(1), metavar="K", help="window: K or KH,KW"
     )
     pool_.add_argument("--stride", type=_pair(1), metavar="S", help="S or SH,SW; default: the size")
-    pool_.add_argument("--mode", choices=("max", "avg"), default="max", help="default: max")
+    pool_.add_argument(
+        "--mode", choices=("max", "avg", "min", "sum"), default="max", help="default: max"
+    )
     _add_outputs(pool_, _POOL_RAW_HELP)
     return parser

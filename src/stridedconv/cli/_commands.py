@@ -8,11 +8,11 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from .. import convolve, convolve_channels, convolve_grayscale, pool
-from .._typing import Array, IntOrPair, Padding, PoolMode
+from .. import conv, correlate, pool
+from .._typing import Array, IntOrPair, Padding, PaddingMode, PoolMode
+from .._validation import count
 from ._args import PROG, UsageError, kernel_from_spec, require
 from ._images import IMAGE_SUFFIXES, read_image, write_result
 
@@ -22,43 +22,60 @@ def apply_filter(
     kernel: Array,
     padding: Padding = "same",
     stride: IntOrPair = 1,
+    padding_mode: PaddingMode = "symmetric",
+    cval: float = 0,
 ) -> Array:
-    """Convolve one image, as ``stridedconv filter`` does.
+    """Filter one image, as ``stridedconv filter`` does.
 
     Parameters
     ----------
     image : ndarray, shape (h, w) or (h, w, c)
     kernel : ndarray, shape (kh, kw), (kh, kw, c) or (kh, kw, c, nc)
-        (kh, kw): `convolve_grayscale` of each channel alone; (kh, kw, c):
-        `convolve_channels` (a grayscale image has c = 1); (kh, kw, c, nc): `convolve`, with
-        the channel axis dropped when nc = 1.
+        (kh, kw): every channel filtered alone (`stridedconv.correlate`); (kh, kw, c): the
+        channels' correlations summed (a grayscale image has c = 1); (kh, kw, c, nc):
+        `stridedconv.conv`, with the channel axis dropped when nc = 1.
     padding, stride
         As in `stridedconv.convolve_grayscale`.
+    padding_mode, cval
+        As in `stridedconv.correlate`: by default the image mirrored beyond its border
+        (no dark frame).
 
     Returns
     -------
     ndarray, shape (h', w') or (h', w', c) or (h', w', nc)
 
+    Raises
+    ------
+    ValueError
+        For a kernel whose channels are not the image's, naming both shapes.
+
     Examples
     --------
+    >>> import numpy as np
     >>> from stridedconv import kernels
     >>> rgb = np.zeros((5, 6, 3))
     >>> apply_filter(rgb, kernels.box(3), padding="valid").shape
     (3, 4, 3)
     """
     result: Array
+    modes: dict[str, Any] = {"padding_mode": padding_mode, "cval": cval}
     if kernel.ndim == 2:
-        if image.ndim == 2:
-            result = convolve_grayscale(image[None], kernel, padding, stride)[0]
-        else:
-            planes = np.moveaxis(image, -1, 0)
-            result = np.moveaxis(convolve_grayscale(planes, kernel, padding, stride), 0, -1)
+        axis = None if image.ndim == 2 else -1
+        result = correlate(image[None], kernel, channel_axis=axis, padding=padding,
+                           stride=stride, **modes)[0]  # fmt: skip
         return result
+    channels = 1 if image.ndim == 2 else image.shape[-1]
+    if kernel.ndim in (3, 4) and kernel.shape[2] != channels:
+        # Said of this image, not of the one-image batch that the library gets.
+        msg = (
+            f"the kernel of shape {kernel.shape} is for images of "
+            f"{count(kernel.shape[2], 'channel')} (its axis 2), but this image of shape "
+            f"{image.shape} has {count(channels, 'channel')}"
+        )
+        raise ValueError(msg)
     layered = image[None] if image.ndim == 3 else image[None, ..., None]
-    if kernel.ndim == 3:
-        result = convolve_channels(layered, kernel, padding, stride)[0]
-        return result
-    result = convolve(layered, kernel, padding, stride)[0]
+    bank = kernel[..., None] if kernel.ndim == 3 else kernel
+    result = conv(layered, bank, padding=padding, stride=stride, **modes)[0]
     return result[..., 0] if result.shape[-1] == 1 else result
 
 
@@ -67,6 +84,7 @@ def apply_pool(image: Array, size: IntOrPair, stride: IntOrPair, mode: PoolMode)
 
     Examples
     --------
+    >>> import numpy as np
     >>> apply_pool(np.arange(16).reshape(4, 4), 2, 2, "max")
     array([[ 5,  7],
            [13, 15]])
@@ -111,8 +129,9 @@ class _Job:
     raw: Path | None
 
 
-def _image_files(path: Path) -> list[Path]:
-    """The image files `path` names: itself, or a folder's image files sorted by name.
+def _image_files(path: Path) -> tuple[list[Path], list[Path]]:
+    """The image files `path` names: itself, or a folder's image files sorted by name; and
+    the folder's other entries, skipped (subfolders, files of other kinds), sorted.
 
     Raises
     ------
@@ -122,25 +141,34 @@ def _image_files(path: Path) -> list[Path]:
         When it cannot be read (PermissionError for a folder that cannot be listed).
     """
     if path.is_dir():
-        return sorted(
-            entry
-            for entry in path.iterdir()
-            if entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file()
-        )
+        entries = sorted(path.iterdir())
+        images = [e for e in entries if e.suffix.lower() in IMAGE_SUFFIXES and e.is_file()]
+        return images, [entry for entry in entries if entry not in images]
     if path.is_file():
-        return [path]
+        return [path], []
     raise FileNotFoundError
 
 
-def _collect(command: str, inputs: Sequence[str]) -> tuple[list[Path], int]:
-    """The files `inputs` name (folders: their image files, sorted); and how many inputs gave
-    none (missing, unreadable, or a folder without image files)."""
+@dataclass
+class _Found:
+    """What the inputs hold: image files, the folders' other entries, failed inputs."""
+
+    files: list[Path]
+    skipped: list[Path]
+    failed: int
+
+
+def _collect(command: str, inputs: Sequence[str]) -> _Found:
+    """The files `inputs` name (folders: their image files, sorted), the folders' entries
+    skipped, and how many inputs gave none (missing, unreadable, or a folder without image
+    files)."""
     files: list[Path] = []
+    skipped: list[Path] = []
     failed = 0
     for text in inputs:
         path = Path(text)
         try:
-            found = _image_files(path)
+            found, others = _image_files(path)
         except FileNotFoundError:
             report(command, f"{path}: no such file or folder")
             failed += 1
@@ -153,8 +181,8 @@ def _collect(command: str, inputs: Sequence[str]) -> tuple[list[Path], int]:
             report(command, f"{path}: the folder holds no {'/'.join(IMAGE_SUFFIXES)} files")
             failed += 1
         files.extend(found)
-    unique = list(dict.fromkeys(files))
-    return unique, failed
+        skipped.extend(others)
+    return _Found(list(dict.fromkeys(files)), list(dict.fromkeys(skipped)), failed)
 
 
 def _plan(command: str, files: list[Path], out: Path, raw: bool) -> tuple[list[_Job], int]:
@@ -195,7 +223,12 @@ def _batch(
     if out.exists() and not out.is_dir():
         msg = f"--out {out} is a file; expected a folder"
         raise UsageError(msg)
-    files, unread = _collect(command, args.inputs)
+    found = _collect(command, args.inputs)
+    files, unread = found.files, found.failed
+    if getattr(args, "verbose", False):
+        for entry in found.skipped:
+            kind = "a folder" if entry.is_dir() else "not a .png/.jpg/.jpeg file"
+            print(f"{command}: skipped {entry} ({kind})", file=sys.stderr)
     jobs, failed = _plan(command, files, out, args.raw)
     if jobs:
         try:
@@ -217,13 +250,14 @@ def _batch(
             bar.refresh()
             failed += 1
     bar.close()
-    print(_summary(command, done, len(files), unread, out))
+    print(_summary(command, done, len(files), unread, out, len(found.skipped)))
     return 1 if failed or unread else 0
 
 
-def _summary(command: str, done: int, images: int, unread: int, out: Path) -> str:
-    """The closing line: images written of the image files found, then the failures, the
-    inputs that gave no image apart (they are no image files).
+def _summary(command: str, done: int, images: int, unread: int, out: Path, skipped: int = 0) -> str:
+    """The closing line: images written of the image files found (nothing written claims no
+    folder: it may not exist), then the failures, the inputs that gave no image apart (they
+    are no image files), and the folders' entries skipped.
 
     Examples
     --------
@@ -231,12 +265,25 @@ def _summary(command: str, done: int, images: int, unread: int, out: Path) -> st
     'pool: wrote 2 of 3 images to out/; 1 failed (see above)'
     >>> _summary("pool", 1, 1, 2, Path("out"))
     'pool: wrote 1 of 1 image to out/; 2 inputs gave no image (see above)'
+    >>> _summary("filter", 0, 0, 1, Path("out"))
+    'filter: no image written; 1 input gave no image (see above)'
+    >>> _summary("filter", 3, 3, 0, Path("out"), skipped=1)
+    'filter: wrote 3 of 3 images to out/; skipped 1 folder entry: no image file (-v lists it)'
     """
-    summary = f"{command}: wrote {done} of {images} image{'' if images == 1 else 's'} to {out}/"
+    noun = f"image{'' if images == 1 else 's'}"
+    summary = f"{command}: wrote {done} of {images} {noun} to {out}/"
+    if done == 0:
+        summary = f"{command}: no image written" + (f" of {images} {noun}" if images else "")
     problems = [f"{images - done} failed"] if done < images else []
     if unread:
         problems.append(f"{unread} input{'' if unread == 1 else 's'} gave no image")
-    return f"{summary}; {', '.join(problems)} (see above)" if problems else summary
+    line = f"{summary}; {', '.join(problems)} (see above)" if problems else summary
+    if skipped:
+        entries = "entry: no image file" if skipped == 1 else "entries: no image files"
+        line += (
+            f"; skipped {skipped} folder {entries} (-v lists {'it' if skipped == 1 else 'them'})"
+        )
+    return line
 
 
 def _process(job: _Job, operation: Callable[[Array], Array], force: bool) -> str | None:
@@ -276,11 +323,18 @@ def _process(job: _Job, operation: Callable[[Array], Array], force: bool) -> str
 
 
 def run_filter(args: argparse.Namespace) -> int:
-    """``stridedconv filter``: convolve each input with ``--kernel``."""
+    """``stridedconv filter``: filter each input with ``--kernel``."""
     kernel = kernel_from_spec(args.kernel)
-    return _batch(
-        "filter", args, lambda image: apply_filter(image, kernel, args.padding, args.stride)
-    )
+    mode: PaddingMode = getattr(args, "padding_mode", "symmetric")
+    cval = getattr(args, "cval", 0)
+    if cval != 0 and mode != "constant":
+        msg = f"--cval {cval} needs --padding-mode constant, got --padding-mode {mode}"
+        raise UsageError(msg)
+
+    def operation(image: Array) -> Array:
+        return apply_filter(image, kernel, args.padding, args.stride, mode, cval)
+
+    return _batch("filter", args, operation)
 
 
 def run_pool(args: argparse.Namespace) -> int:
