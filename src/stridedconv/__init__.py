@@ -7,6 +7,7 @@ convolution, also takes channels first.
 """
 
 from . import kernels
+from ._check import check
 from ._classic import (
     convolve,
     convolve_channels,
@@ -26,6 +27,7 @@ from ._windows import windows
 
 __all__ = [
     "ConvGradients",
+    "check",
     "conv",
     "conv_backward",
     "conv_forward",

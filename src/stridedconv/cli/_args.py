@@ -313,4 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     pool_.add_argument("--stride", type=_pair(1), metavar="S", help="S or SH,SW; default: the size")
     pool_.add_argument("--mode", choices=("max", "avg"), default="max", help="default: max")
     _add_outputs(pool_, _POOL_RAW_HELP)
+
+    from ._check import add_check_parser
+
+    add_check_parser(commands)
     return parser

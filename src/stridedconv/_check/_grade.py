@@ -1,0 +1,343 @@
+"""Checking one learner function, in its child process, from its loading to its verdict.
+
+The steps: load it; find which 'same' convention it follows from `probes` (the first rule
+of `RULES` consistent with all of them, stridedconv's own first); call it on the course's
+example calls and compare; check that one image's result does not depend on the rest of the
+batch; let hypothesis look for a small case where it differs from stridedconv under its own
+convention and shrink it; for a backward function that differs, ask whether it is at least
+the gradient of the learner's own forward function (the adjoint identity); diagnose the
+smallest failing case; time the passing ones.
+
+Examples
+--------
+>>> SETTINGS["derandomize"]
+True
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ._cases import examples, probes, strategy
+from ._compare import compare, show
+from ._conventions import RULES, describe, same_pads
+from ._diagnose import CAUSES, Diagnosis, diagnose, pads_for
+from ._report import Result, Speed
+from ._runner import ChildFailure, Outcome, Source, Worker
+from ._specs import FORWARD_OF, SPECS, Case, Pads, arguments, expected, forward_shape, identity
+
+#: hypothesis settings of the search for a failing case (derandomised: the same cases and
+#: the same smallest case on every run).
+SETTINGS: dict[str, Any] = {"max_examples": 60, "derandomize": True, "database": None,
+                            "deadline": None}  # fmt: skip
+#: Seconds a call on small cases and on the course's examples may take.
+CALL_TIMEOUT, EXAMPLE_TIMEOUT = 3.0, 10.0
+#: Images in the timed calls: forward and backward functions (the course's 50,000 and 10,
+#: scaled down).
+TIMING_BATCH = {False: 192, True: 8}
+
+
+class _Dead(Exception):
+    """The child died or hung during the search."""
+
+
+class Grader:
+    """The check of one function; `partner` is the learner's forward function for a
+    backward one (its adjoint is checked when the backward differs from stridedconv)."""
+
+    def __init__(self, name: str, source: Source, partner: Source | None = None) -> None:
+        self.name = name
+        self.source = source
+        self.partner = partner
+        self.worker = Worker(source, SPECS[name].params)
+        self.rule: str | None = "tf"
+        self.failure: str | None = None
+
+    def call(self, case: Case, pads: Pads | None = None, timeout: float = CALL_TIMEOUT) -> Outcome:
+        if self.failure is not None:
+            raise _Dead(self.failure)
+        args, kwargs = arguments(case, pads)
+        try:
+            return self.worker.call(args, kwargs, timeout)
+        except ChildFailure as error:
+            self.failure = str(error)
+            raise _Dead(self.failure) from None
+
+    def problem(self, case: Case, timeout: float = CALL_TIMEOUT) -> str | None:
+        """None when the learner agrees with stridedconv on `case` under its convention."""
+        pads = pads_for(case, self.rule)
+        outcome = self.call(case, pads, timeout)
+        if outcome.modified:
+            return f"modifies its input {', '.join(outcome.modified)}"
+        if outcome.raised is not None:
+            return f"raises {outcome.raised}"
+        try:
+            want = expected(case, pads)
+        except ValueError:  # the learner's padding leaves the kernel larger than the image
+            return None
+        return compare(case, outcome.result, want)
+
+    def run(self) -> Result:
+        """The verdict, cause and details; never raises for what the learner's code does."""
+        result = Result(self.name, self.source.describe(), "pass")
+        try:
+            self.worker.wait_ready()
+            self._grade(result)
+        except (_Dead, ChildFailure) as error:
+            result.verdict, result.cause, result.key = "error", str(error), _error_key(str(error))
+            result.details = result.details[:0]
+        finally:
+            self.worker.close()
+        if self.worker.output_count:
+            first = self.worker.output.strip().splitlines()[:1] or [""]
+            result.notes.append(
+                f"printed {self.worker.output_count} characters (first line: {first[0][:80]!r})"
+            )
+        if self.worker.shows:
+            result.notes.append(f"called plt.show() {self.worker.shows} times (ignored)")
+        return result
+
+    # --- the steps -------------------------------------------------------------------------
+
+    def _convention(self) -> str | None:
+        """The first rule consistent with every probe, or None."""
+        consistent = list(RULES)
+        for probe in probes(self.name):
+            if probe.spec.kind == "layer_back":  # dZ's shape depends on the rule
+                outcomes = {rule: self.call(probe, pads_for(probe, rule)) for rule in consistent}
+            else:  # the call does not: one call serves every rule
+                one = self.call(probe)
+                outcomes = dict.fromkeys(consistent, one)
+            consistent = [
+                rule
+                for rule in consistent
+                if outcomes[rule].raised is None
+                and _agrees(probe, outcomes[rule].result, pads_for(probe, rule))
+            ]
+            if not consistent:
+                return None
+        return consistent[0]
+
+    def _grade(self, result: Result) -> None:
+        if probes(self.name):
+            self.rule = self._convention()
+            result.convention = self.rule
+        failing: list[tuple[Case, str]] = []
+        for case in examples(self.name):
+            line = self.problem(case, EXAMPLE_TIMEOUT)
+            if line is not None:
+                failing.append((case, f"{case.label}: {line}"))
+        batch = self._batch_problem(examples(self.name)[0])
+        if batch is not None:
+            result.verdict, result.cause = "fail", CAUSES["batch-dependent"]
+            result.key = "batch-dependent"
+            result.details.append(batch)
+            return
+        found = self._search()
+        if found is not None:
+            failing.insert(0, found)
+        if failing:
+            self._fail(result, failing)
+            return
+        if self.rule not in (None, "tf"):
+            result.verdict, result.convention = "convention", self.rule
+            result.cause = f"'same' by the {self.rule!r} rule"
+            result.key = "same-convention"
+            result.details.append(self._convention_detail())
+        result.speed = self._speed()
+
+    def _search(self) -> tuple[Case, str] | None:
+        from hypothesis import HealthCheck, Phase, find, settings
+        from hypothesis.errors import NoSuchExample
+
+        lines: dict[int, str] = {}
+
+        def differs(case: Case) -> bool:
+            line = self.problem(case)
+            if line is not None:
+                lines[id(case)] = line
+            return line is not None
+
+        options = settings(**SETTINGS, suppress_health_check=list(HealthCheck),
+                           phases=[Phase.generate, Phase.shrink])  # fmt: skip
+        try:
+            case = find(strategy(self.name), differs, settings=options)
+        except NoSuchExample:
+            return None
+        except _Dead:
+            raise
+        except Exception as error:  # hypothesis itself (flaky learner code): keep the verdict
+            if self.failure is not None:
+                raise _Dead(self.failure) from None
+            msg = f"the search for a failing case stopped: {error}"
+            raise _Dead(msg) from None
+        return case, f"smallest failing case: {lines.get(id(case)) or self.problem(case)}"
+
+    def _fail(self, result: Result, failing: list[tuple[Case, str]]) -> None:
+        case, line = failing[0]
+        result.verdict = "fail"
+        pads = pads_for(case, self.rule)
+        outcome = self.call(case, pads, EXAMPLE_TIMEOUT)
+        diagnosis = diagnose(case, outcome, self.call, self.rule)
+        if case.omit and diagnosis.cause == "wrong-values":
+            diagnosis = Diagnosis("wrong-default", f"a wrong default {' and '.join(case.omit)}")
+        if self.name in FORWARD_OF and self.partner is not None:
+            adjoint = self._adjoint(case)
+            if adjoint is not None and case.padding_word == "same":
+                diagnosis = adjoint
+            elif adjoint is not None and adjoint.cause == "not-adjoint":
+                failing.append((case, adjoint.detail))
+        if diagnosis.cause == "adjoint-ok":
+            result.verdict, result.cause = "convention", diagnosis.detail
+            result.key = "same-convention"
+            result.details.append(diagnosis.detail)
+            return
+        result.cause, result.key = diagnosis.detail, diagnosis.cause
+        result.details.append(line)
+        if case.images.size <= 60:
+            result.details.append(_small(case, pads))
+        result.details.extend(other for _, other in failing[1:])
+        if self.rule not in (None, "tf"):
+            result.details.append(self._convention_detail())
+
+    def _convention_detail(self) -> str:
+        assert self.rule is not None
+        stride = (2, 2) if SPECS[self.name].strides else (1, 1)
+        odd = same_pads(self.rule, (28, 28), (3, 3), stride)
+        even = same_pads(self.rule, (28, 28), (2, 2), (1, 1))
+        return (
+            f"'same' padding: {describe(self.rule)}. stridedconv follows TensorFlow's rule; "
+            f"it agrees with this one given the explicit padding, e.g. for 28x28 images with "
+            f"a 3x3 kernel at stride {stride[0]}: padding={odd!r}, with a 2x2 kernel at "
+            f"stride 1: padding={even!r} (stridedconv.conv takes (before, after) pairs; "
+            "when before == after, (ph, pw) works in the function of the same name)"
+        )
+
+    def _batch_problem(self, case: Case) -> str | None:
+        """A line when image 1's result alone differs from its result in the batch."""
+        if case.images.shape[0] < 3 or case.spec.kind in ("layer_back", "pool_back"):
+            return None
+        images = case.images[:3].copy()
+        # a neighbour unlike any image: noise over the batch's range (large gradients)
+        noise = np.random.default_rng(0).random(images.shape[1:])
+        images[0] = (noise * float(images.max())).astype(images.dtype)
+        few, alone = case.replace(images=images), case.replace(images=case.images[1:2])
+        pads = pads_for(few, self.rule)
+        together, single = self.call(few, pads), self.call(alone, pads)
+        if together.raised or single.raised:
+            return None
+        a, b = np.asarray(together.result), np.asarray(single.result)
+        if a.ndim < 1 or a.shape[0] != 3 or b.shape[0] != 1 or a.shape[1:] != b.shape[1:]:
+            return None
+        if compare(alone, a[1:2], b) is not None:
+            return "image 1 of a batch of 3 differs from image 1 alone"
+        return None
+
+    def _adjoint(self, case: Case) -> Diagnosis | None:
+        """Whether the backward is the gradient of the learner's own forward function on
+        `case` (the adjoint identity): 'adjoint-ok' (a convention), 'not-adjoint' or None
+        when the forward cannot be called."""
+        assert self.partner is not None
+        forward = FORWARD_OF[self.name]
+        plain = case.replace(
+            name=forward, bias=None if case.bias is None else 0 * case.bias, activation=identity
+        )
+        worker = Worker(self.partner, SPECS[forward].params)
+        try:
+            args, kwargs = arguments(plain)
+            fwd = worker.call(args, kwargs, CALL_TIMEOUT)
+            if fwd.raised is not None:
+                return None
+            z = np.asarray(fwd.result, dtype=np.float64)
+            rng = np.random.default_rng(case.seed)
+            dz = rng.integers(-4, 5, size=z.shape).astype(np.float64)
+            back = self.worker.call(*_backward_args(case, dz), CALL_TIMEOUT)
+        except ChildFailure:
+            return None
+        finally:
+            worker.close()
+        if back.raised is not None:
+            return None
+        grads = back.result if isinstance(back.result, tuple | list) else (back.result,)
+        x = case.images.astype(np.float64)
+        lhs = float(np.vdot(z, dz))
+        dx = np.asarray(grads[0], dtype=np.float64)
+        if dx.shape != x.shape:
+            return Diagnosis("not-adjoint", f"{CAUSES['not-adjoint']}: dA_prev {dx.shape}")
+        rhs = float(np.vdot(x, dx))
+        if case.kernel is not None and len(grads) > 1:
+            dw = np.asarray(grads[1], dtype=np.float64)
+            if dw.shape == case.kernel.shape:
+                lhs, rhs = 2 * lhs, rhs + float(np.vdot(case.kernel, dw))
+        if abs(lhs - rhs) <= 1e-6 * max(abs(lhs), 1.0):
+            return Diagnosis(
+                "adjoint-ok",
+                "agrees with its own forward function (adjoint identity), which pads "
+                "'same' in another way than stridedconv",
+            )
+        return Diagnosis("not-adjoint", f"{CAUSES['not-adjoint']}: <dZ, Z> = {lhs / 2:g} "
+                         f"but <dA, A> + <dW, W> = {rhs / 2:g}")  # fmt: skip
+
+    def _speed(self) -> Speed | None:
+        """The learner's and stridedconv's times on the course's first example call at
+        `TIMING_BATCH` images and half as many (best of two runs each, after a warm-up)."""
+        backward = SPECS[self.name].kind in ("layer_back", "pool_back")
+        case = examples(self.name, m=TIMING_BATCH[backward])[0]
+        m = case.images.shape[0]
+        half = case.replace(images=case.images[: max(m // 2, 1)])
+        times = []
+        try:
+            for part in (half, case):
+                pads = pads_for(part, self.rule)
+                runs = [self.call(part, pads, EXAMPLE_TIMEOUT).seconds for _ in range(3)]
+                times.append(min(runs[1:]))
+        except _Dead:
+            return None
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            expected(case, pads_for(case, self.rule))
+            best = min(best, time.perf_counter() - start)
+        growth = times[1] / max(times[0], 1e-9)
+        # more than 1.6 times linear (noise on a busy machine stays below), and long enough
+        # to be measured reliably
+        return Speed(times[1], best, m, growth > 1.6 * m / half.images.shape[0] and
+                     times[1] > 0.02)  # fmt: skip
+
+
+def _error_key(message: str) -> str:
+    """'load', 'hang' or 'crash': what kept a function from being checked."""
+    if message.startswith("cannot load"):
+        return "load"
+    return "hang" if "did not finish" in message else "crash"
+
+
+def _agrees(case: Case, got: Any, pads: Pads | None) -> bool:
+    try:
+        want = expected(case, pads)
+    except ValueError:  # this padding leaves the kernel larger than the image
+        return False
+    return compare(case, got, want) is None
+
+
+def _backward_args(case: Case, dz: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    args, kwargs = arguments(case)
+    return (dz, *args[1:]), kwargs
+
+
+def _small(case: Case, pads: Pads | None) -> str:
+    parts = [show("images", case.images)]
+    if case.kernel is not None:
+        parts.append(show("kernel", case.kernel))
+    else:
+        parts.append(f"kernel_shape {case.window}, mode {case.mode!r}")
+    if case.spec.paddings or case.spec.fixed_padding:
+        parts.append(f"padding {case.padding_word if case.spec.fixed_padding else case.padding!r}")
+    if case.spec.strides:
+        parts.append(f"stride {case.stride}")
+    if case.spec.kind in ("layer_back", "pool_back"):
+        parts.append(f"upstream gradient of shape {forward_shape(case, pads)}")
+    return "\n".join(parts)
