@@ -29,7 +29,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import stridedconv as sc
-from stridedconv._check import _conventions, _grade, _runner, check_sources, find_targets
+from stridedconv._check import _cases, _conventions, _grade, _runner, check_sources, find_targets
 from stridedconv._check._cases import strategy
 from stridedconv._check._compare import compare
 from stridedconv._check._diagnose import diagnose
@@ -78,10 +78,13 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
 @pytest.fixture(scope="session")
 def results() -> Iterator[dict[str, dict[str, Result]]]:
     """Every learner folder checked once: folder -> function -> result."""
-    saved = dict(_grade.SETTINGS), _grade.EXAMPLE_TIMEOUT
+    saved = dict(_grade.SETTINGS), _grade.EXAMPLE_TIMEOUT, dict(_grade.TIMING_BATCH)
+    batch = _cases.EXAMPLE_BATCH
     if not FULL:
+        _cases.EXAMPLE_BATCH = 8
         _grade.SETTINGS["max_examples"] = QUICK
         _grade.EXAMPLE_TIMEOUT = 4.0
+        _grade.TIMING_BATCH.update({False: 16, True: 2})
     try:
         jobs = [(folder, find_targets([str(LEARNERS / folder)])) for folder in EXPECTED]
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -94,6 +97,8 @@ def results() -> Iterator[dict[str, dict[str, Result]]]:
         _grade.SETTINGS.clear()
         _grade.SETTINGS.update(saved[0])
         _grade.EXAMPLE_TIMEOUT = saved[1]
+        _grade.TIMING_BATCH.update(saved[2])
+        _cases.EXAMPLE_BATCH = batch
 
 
 @pytest.mark.parametrize(
@@ -117,7 +122,8 @@ def test_conventions_are_named_with_their_padding(results: dict[str, dict[str, R
 
 def test_failures_show_a_small_case(results: dict[str, dict[str, Result]]) -> None:
     details = "\n".join(results["flipped"]["convolve_grayscale_valid"].details)
-    assert details.startswith("smallest failing case: at [0, 0, 0]")
+    assert details.startswith("likely cause: the kernel is flipped")
+    assert "\nsmallest failing case: at [0, 0, 0]" in details
     shape = re.search(r"images \(([\d, ]+)\)", details)
     assert shape is not None, details
     assert np.prod([int(n) for n in shape.group(1).split(",")]) <= 9, details  # 1x3x3 at most

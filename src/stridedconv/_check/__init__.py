@@ -81,11 +81,13 @@ def _same_rule(backward: Result | None, forward: Result | None) -> None:
         return
     if backward.convention != forward.convention:
         backward.verdict, backward.key = "fail", "not-adjoint"
-        backward.cause = (
-            f"pads 'same' by the {backward.convention!r} rule, its own {forward.name} by the "
-            f"{forward.convention!r} rule: the backward pass is not its forward's gradient"
+        backward.cause = "pads unlike its forward"
+        backward.details.insert(
+            0,
+            f"likely cause: pads 'same' by the {backward.convention!r} rule, its own "
+            f"{forward.name} by the {forward.convention!r} rule: the backward pass is not the "
+            "gradient of the forward pass",
         )
-        backward.details.insert(0, backward.cause)
 
 
 def check(

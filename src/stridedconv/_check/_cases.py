@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._typing import Array
-from ..demo import KERNEL, KERNEL_BANK, KERNEL_CHANNELS
+from ..demo import KERNEL, KERNEL_BANK, KERNEL_CHANNELS, cut_tiles
 from ._specs import SPECS, Case, relu
 
 #: Images in each course example call (the course uses 50,000 and 10,000; backward: 10).
@@ -50,27 +50,33 @@ def digits() -> tuple[Array, str]:
 @functools.lru_cache(maxsize=1)
 def photos() -> tuple[Array, str]:
     """RGB images (m, 32, 32, 3) of uint8 and where they come from."""
-    try:
-        from skimage import data
+    # scikit-image's bundled files read with Pillow: importing skimage.data takes seconds.
+    spec = importlib.util.find_spec("skimage")
+    if spec is not None and spec.origin is not None:
+        folder = Path(spec.origin).parent / "data"
+        try:
+            from PIL import Image
 
-        from ..demo import cut_tiles
+            pictures = [np.asarray(Image.open(folder / f"{name}.png").convert("RGB"))
+                        for name in ("astronaut", "coffee")]  # fmt: skip
+        except (ImportError, OSError):
+            pictures = []
+        if pictures:
+            tiles = np.concatenate([cut_tiles(picture, 32) for picture in pictures])
+            step = max(len(tiles) // (4 * EXAMPLE_BATCH), 1)
+            return np.ascontiguousarray(tiles[::step]), "tiles of scikit-image's photographs"
+    rng = np.random.default_rng(1)
+    shape = (4 * EXAMPLE_BATCH, 32, 32, 3)
+    return rng.integers(0, 256, shape, dtype=np.uint8), "random images"
 
-        photos = [np.asarray(getattr(data, name)()) for name in ("astronaut", "coffee")]
-        tiles = np.concatenate([cut_tiles(photo, 32) for photo in photos])
-        return np.ascontiguousarray(tiles[:: max(len(tiles) // (4 * EXAMPLE_BATCH), 1)]), (
-            "tiles of scikit-image's photographs"
-        )
-    except ImportError:
-        rng = np.random.default_rng(1)
-        shape = (4 * EXAMPLE_BATCH, 32, 32, 3)
-        return rng.integers(0, 256, shape, dtype=np.uint8), "random images"
 
-
-def examples(name: str, m: int = EXAMPLE_BATCH) -> list[Case]:
+def examples(name: str, m: int | None = None) -> list[Case]:
     """The course's example calls of function `name` (and one with its defaults), on `m`
-    stand-in images (backward functions: `BACKWARD_BATCH` unless `m` is given)."""
-    gray = digits()[0][:m]
-    rgb = photos()[0][:m]
+    stand-in images (default: `EXAMPLE_BATCH`, `BACKWARD_BATCH` for backward functions)."""
+    backward = SPECS[name].kind in ("layer_back", "pool_back")
+    few = m or (BACKWARD_BATCH if backward else EXAMPLE_BATCH)
+    gray = digits()[0][:few]
+    rgb = photos()[0][:few]
     rng = np.random.default_rng(0)
     kw = ("padding", "stride")
     if name in ("convolve_grayscale_valid", "convolve_grayscale_same"):
@@ -113,17 +119,16 @@ def examples(name: str, m: int = EXAMPLE_BATCH) -> list[Case]:
             Case(name, two, None, (3, 3), stride=(3, 3), window=(3, 3), mode="avg",
                  keywords=("stride", "mode"), label="mode 'avg'"),
         ]  # fmt: skip
-    few = m if m != EXAMPLE_BATCH else BACKWARD_BATCH
     if name == "conv_backward":
         return [
-            Case(name, layer[:few], W, "valid", bias=b, keywords=("padding",), omit=("stride",),
+            Case(name, layer, W, "valid", bias=b, keywords=("padding",), omit=("stride",),
                  label="the course's example"),
-            Case(name, layer[:few], W, "same", bias=b, omit=kw, label="the defaults"),
+            Case(name, layer, W, "same", bias=b, omit=kw, label="the defaults"),
         ]  # fmt: skip
     return [
-        Case(name, two[:few], None, stride=(3, 3), window=(3, 3), keywords=("stride",),
+        Case(name, two, None, stride=(3, 3), window=(3, 3), keywords=("stride",),
              omit=("mode",), label="the course's example"),
-        Case(name, two[:few], None, stride=(2, 2), mode="avg", keywords=("stride", "mode"),
+        Case(name, two, None, stride=(2, 2), mode="avg", keywords=("stride", "mode"),
              label="mode 'avg'"),
     ]  # fmt: skip
 

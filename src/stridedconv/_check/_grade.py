@@ -27,7 +27,7 @@ from ._conventions import RULES, describe, same_pads
 from ._diagnose import CAUSES, Diagnosis, diagnose, pads_for
 from ._report import Result, Speed
 from ._runner import ChildFailure, Outcome, Source, Worker
-from ._specs import FORWARD_OF, SPECS, Case, Pads, arguments, expected, forward_shape, identity
+from ._specs import FORWARD_OF, SPECS, Case, Pads, arguments, expected, identity, upstream
 
 #: hypothesis settings of the search for a failing case (derandomised: the same cases and
 #: the same smallest case on every run).
@@ -38,10 +38,34 @@ CALL_TIMEOUT, EXAMPLE_TIMEOUT = 3.0, 10.0
 #: Images in the timed calls: forward and backward functions (the course's 50,000 and 10,
 #: scaled down).
 TIMING_BATCH = {False: 192, True: 8}
+#: Seconds the search for a failing case (and its shrinking) may take per function.
+SEARCH_BUDGET = 20.0
+
+
+#: The table's short form of each cause (the details give the long one).
+SHORT = {
+    "flipped-kernel": "flipped kernel (a convolution)",
+    "kh-kw-swapped": "kh and kw swapped",
+    "height-width-swapped": "height and width swapped",
+    "stride-one-axis": "stride of one axis ignored",
+    "integer-overflow": "integer overflow (uint8)",
+    "integer-division": "integer division in avg",
+    "tie-rule": "tie rule of max pooling",
+    "db-shape": "shape of db",
+    "wrong-padding": "another padding",
+    "wrong-default": "a wrong default",
+    "modifies-input": "modifies its input",
+    "not-adjoint": "not its forward's gradient",
+    "wrong-values": "wrong values",
+}
 
 
 class _Dead(Exception):
     """The child died or hung during the search."""
+
+
+class _OutOfTime(Exception):
+    """The search took its `SEARCH_BUDGET`."""
 
 
 class Grader:
@@ -55,6 +79,7 @@ class Grader:
         self.worker = Worker(source, SPECS[name].params)
         self.rule: str | None = "tf"
         self.failure: str | None = None
+        self.notes: list[str] = []
 
     def call(self, case: Case, pads: Pads | None = None, timeout: float = CALL_TIMEOUT) -> Outcome:
         if self.failure is not None:
@@ -91,6 +116,7 @@ class Grader:
             result.details = result.details[:0]
         finally:
             self.worker.close()
+        result.notes.extend(self.notes)
         if self.worker.output_count:
             first = self.worker.output.strip().splitlines()[:1] or [""]
             result.notes.append(
@@ -132,8 +158,9 @@ class Grader:
                 failing.append((case, f"{case.label}: {line}"))
         batch = self._batch_problem(examples(self.name)[0])
         if batch is not None:
-            result.verdict, result.cause = "fail", CAUSES["batch-dependent"]
+            result.verdict, result.cause = "fail", "depends on the batch"
             result.key = "batch-dependent"
+            result.details.append(f"likely cause: {CAUSES['batch-dependent']}")
             result.details.append(batch)
             return
         found = self._search()
@@ -144,7 +171,7 @@ class Grader:
             return
         if self.rule not in (None, "tf"):
             result.verdict, result.convention = "convention", self.rule
-            result.cause = f"'same' by the {self.rule!r} rule"
+            result.cause = f"'same': {self.rule!r} rule"
             result.key = "same-convention"
             result.details.append(self._convention_detail())
         result.speed = self._speed()
@@ -154,11 +181,17 @@ class Grader:
         from hypothesis.errors import NoSuchExample
 
         lines: dict[int, str] = {}
+        last: list[Case] = []
+        start, calls = time.monotonic(), [0]
 
         def differs(case: Case) -> bool:
+            if time.monotonic() - start > SEARCH_BUDGET:
+                raise _OutOfTime
+            calls[0] += 1
             line = self.problem(case)
             if line is not None:
                 lines[id(case)] = line
+                last[:] = [case]
             return line is not None
 
         options = settings(**SETTINGS, suppress_health_check=list(HealthCheck),
@@ -169,6 +202,12 @@ class Grader:
             return None
         except _Dead:
             raise
+        except _OutOfTime:
+            what = "shrinking stopped" if last else f"{calls[0]} cases tried"
+            self.notes.append(f"the search took its {SEARCH_BUDGET:g} s budget ({what})")
+            if not last:
+                return None
+            case = last[0]
         except Exception as error:  # hypothesis itself (flaky learner code): keep the verdict
             if self.failure is not None:
                 raise _Dead(self.failure) from None
@@ -191,14 +230,17 @@ class Grader:
             elif adjoint is not None and adjoint.cause == "not-adjoint":
                 failing.append((case, adjoint.detail))
         if diagnosis.cause == "adjoint-ok":
-            result.verdict, result.cause = "convention", diagnosis.detail
+            result.verdict, result.cause = "convention", "'same': its forward's rule"
             result.key = "same-convention"
             result.details.append(diagnosis.detail)
             return
-        result.cause, result.key = diagnosis.detail, diagnosis.cause
+        result.cause, result.key = SHORT.get(diagnosis.cause, diagnosis.detail), diagnosis.cause
+        if diagnosis.cause == "raises" and outcome.raised is not None:
+            result.cause = f"raises {outcome.raised.split(':')[0]}"
+        result.details.append(f"likely cause: {diagnosis.detail}")
         result.details.append(line)
         if case.images.size <= 60:
-            result.details.append(_small(case, pads))
+            result.details.append(_small(case, pads, outcome))
         result.details.extend(other for _, other in failing[1:])
         if self.rule not in (None, "tf"):
             result.details.append(self._convention_detail())
@@ -328,7 +370,8 @@ def _backward_args(case: Case, dz: Any) -> tuple[tuple[Any, ...], dict[str, Any]
     return (dz, *args[1:]), kwargs
 
 
-def _small(case: Case, pads: Pads | None) -> str:
+def _small(case: Case, pads: Pads | None, outcome: Outcome) -> str:
+    """The case, the learner's result and stridedconv's, printed small."""
     parts = [show("images", case.images)]
     if case.kernel is not None:
         parts.append(show("kernel", case.kernel))
@@ -339,5 +382,9 @@ def _small(case: Case, pads: Pads | None) -> str:
     if case.spec.strides:
         parts.append(f"stride {case.stride}")
     if case.spec.kind in ("layer_back", "pool_back"):
-        parts.append(f"upstream gradient of shape {forward_shape(case, pads)}")
+        parts.append(show("dZ" if case.spec.kind == "layer_back" else "dA", upstream(case, pads)))
+    if outcome.raised is None:
+        for label, value in (("yours", outcome.result), ("stridedconv's", expected(case, pads))):
+            first = value[0] if isinstance(value, tuple) and value else value
+            parts.append(show(label, first))
     return "\n".join(parts)
