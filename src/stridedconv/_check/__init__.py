@@ -134,6 +134,11 @@ def check(
     ImportError
         When hypothesis (the ``check`` extra) is not installed.
 
+    See Also
+    --------
+    convolve, pool, conv_forward, conv_backward : stridedconv's functions of the course's
+        names, which the learner's function is compared with.
+
     Notes
     -----
     Verdicts: *pass*; *convention* (agrees with stridedconv once its own 'same' padding
