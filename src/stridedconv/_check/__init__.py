@@ -161,7 +161,7 @@ def check(
     >>> report = check(convolve_grayscale_valid)  # doctest: +SKIP
     >>> report["convolve_grayscale_valid"].verdict  # doctest: +SKIP
     'pass'
-    >>> check(convolve_grayscale_valid, like="convolution")
+    >>> check(convolve_grayscale_valid, like="convolution")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: like must be one of convolve_grayscale_valid, ..., got 'convolution'

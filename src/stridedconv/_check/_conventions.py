@@ -112,6 +112,8 @@ def candidates(
             for after in range(most)
             if n + before + after >= k and (n + before + after - k) // s + 1 == out
         ]
+        # symmetric paddings first, then the nearest to symmetric: the likeliest rules
+        options.sort(key=lambda pair: (abs(pair[1] - pair[0]), pair[1] < pair[0]))
         per_axis.append(options)
     for rows in per_axis[0]:
         for cols in per_axis[1]:

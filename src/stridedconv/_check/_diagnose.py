@@ -100,7 +100,7 @@ def _alternatives(case: Case, got: Any, rule: str | None) -> Iterator[tuple[str,
 _TIES = {"first": "the first maximum gets it", "split": "it is split among them"}
 
 
-def _padding_search(case: Case, got: Any) -> Diagnosis | None:
+def padding_search(case: Case, got: Any) -> Diagnosis | None:
     """The explicit padding that reproduces the learner's 'same' result, named if a rule
     gives it."""
     if case.padding_word != "same" or case.spec.kind == "layer_back":
@@ -119,8 +119,8 @@ def _padding_search(case: Case, got: Any) -> Diagnosis | None:
             named = f", the {names[0]!r} rule" if names else ""
             return Diagnosis(
                 "wrong-padding",
-                f"'same' here pads {list(pads)} (top, bottom), (left, right){named}; "
-                f"stridedconv agrees with padding={pads!r} in stridedconv.conv",
+                f"'same' here pads (top, bottom) = {pads[0]} and (left, right) = {pads[1]}"
+                f"{named}; stridedconv.conv agrees given padding={pads!r}",
             )
     return None
 
@@ -170,7 +170,7 @@ def diagnose(case: Case, outcome: Outcome, call: Call, rule: str | None) -> Diag
         for cause, detail, alternative in _alternatives(case, outcome.result, rule):
             if compare(case, outcome.result, alternative) is None:
                 return Diagnosis(cause, detail)
-        found = _padding_search(case, outcome.result)
+        found = padding_search(case, outcome.result)
         if found is not None:
             return found
     symptom = _symptoms(case, call, rule)

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from ._cases import examples, probes, strategy
 from ._compare import compare, show
 from ._conventions import RULES, describe, same_pads
-from ._diagnose import CAUSES, Diagnosis, diagnose, pads_for
+from ._diagnose import CAUSES, Diagnosis, diagnose, padding_search, pads_for
 from ._report import Result, Speed
 from ._runner import ChildFailure, Outcome, Source, Worker
 from ._specs import FORWARD_OF, SPECS, Case, Pads, arguments, expected, identity, upstream
@@ -176,7 +177,19 @@ class Grader:
             result.details.append(self._convention_detail())
         result.speed = self._speed()
 
-    def _search(self) -> tuple[Case, str] | None:
+    def _probes_padded(self) -> list[str] | None:
+        """For each probe, the explicit padding that reproduces the learner's 'same' result;
+        None when some probe is not reproduced by any."""
+        lines = []
+        for probe in probes(self.name):
+            outcome = self.call(probe)
+            found = None if outcome.raised else padding_search(probe, outcome.result)
+            if found is None:
+                return None
+            lines.append(f"{probe.label}: {found.detail}")
+        return lines
+
+    def _search(self, where: Callable[[Case], bool] | None = None) -> tuple[Case, str] | None:
         from hypothesis import HealthCheck, Phase, find, settings
         from hypothesis.errors import NoSuchExample
 
@@ -185,6 +198,8 @@ class Grader:
         start, calls = time.monotonic(), [0]
 
         def differs(case: Case) -> bool:
+            if where is not None and not where(case):
+                return False
             if time.monotonic() - start > SEARCH_BUDGET:
                 raise _OutOfTime
             calls[0] += 1
@@ -223,6 +238,18 @@ class Grader:
         diagnosis = diagnose(case, outcome, self.call, self.rule)
         if case.omit and diagnosis.cause == "wrong-values":
             diagnosis = Diagnosis("wrong-default", f"a wrong default {' and '.join(case.omit)}")
+        if diagnosis.cause == "wrong-padding" and all(c.padding_word == "same" for c, _ in failing):
+            padded = self._probes_padded()
+            if padded is not None:
+                other = self._search(lambda c: c.padding_word != "same")
+                if other is None:  # only 'same' differs, and always by some padding
+                    result.verdict, result.key = "convention", "same-convention"
+                    result.cause = "'same': a padding of its own"
+                    result.details += [diagnosis.detail, *padded]
+                    result.speed = self._speed()
+                    return
+                self._fail(result, [other])
+                return
         if self.name in FORWARD_OF and self.partner is not None:
             adjoint = self._adjoint(case)
             if adjoint is not None and case.padding_word == "same":
@@ -233,6 +260,7 @@ class Grader:
             result.verdict, result.cause = "convention", "'same': its forward's rule"
             result.key = "same-convention"
             result.details.append(diagnosis.detail)
+            result.speed = self._speed()
             return
         result.cause, result.key = SHORT.get(diagnosis.cause, diagnosis.detail), diagnosis.cause
         if diagnosis.cause == "raises" and outcome.raised is not None:
