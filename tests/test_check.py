@@ -199,11 +199,28 @@ def test_check_of_a_notebook_function() -> None:
     assert "pool" in str(report)
 
 
+def test_check_of_a_backward_with_its_forward() -> None:
+    saved = _grade.SETTINGS["max_examples"]
+    _grade.SETTINGS["max_examples"] = 5
+    try:
+        report = sc.check(
+            str(LEARNERS / "mismatch" / "2-conv_backward.py"),
+            forward=str(LEARNERS / "mismatch" / "0-conv_forward.py"),
+        )
+    finally:
+        _grade.SETTINGS["max_examples"] = saved
+    assert [r.name for r in report] == ["conv_forward", "conv_backward"]
+    assert report["conv_backward"].verdict == "fail"
+    assert report.exit_code == 1
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match=r"like must be one of .*, got 'convolution'"):
         sc.check(np.sum, like="convolution")
     with pytest.raises(TypeError, match=r"function must be a callable .*, got 3"):
         sc.check(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="forward is for conv_backward and pool_backward"):
+        sc.check(str(LEARNERS / "correct" / "6-pool.py"), forward=np.sum)
     with pytest.raises(TargetError, match="two files for pool"):
         find_targets([str(LEARNERS / "correct")], [f"{LEARNERS / 'shows' / '6-pool.py'}=pool"])
     with pytest.raises(TargetError, match="not a course file name"):

@@ -117,7 +117,8 @@ def check(
     forward : callable or str, optional
         For ``conv_backward`` and ``pool_backward``: the learner's forward function, whose
         gradient the backward one must be (the adjoint identity), so that a backward pass
-        that follows the learner's own 'same' convention is recognised as such.
+        that follows the learner's own 'same' convention is recognised as such, and one
+        that pads unlike its forward pass fails. The report has both functions.
 
     Returns
     -------
@@ -128,7 +129,8 @@ def check(
     Raises
     ------
     ValueError
-        For a `like` that is not one of the eleven names.
+        For a `like` that is not one of the eleven names, and a `forward` given with a
+        function that is not a backward one.
     TypeError
         For a `function` that is neither callable nor a path.
     ImportError
@@ -172,7 +174,9 @@ def check(
         msg = f"like must be one of {', '.join(NAMES)}, got {name!r}"
         raise ValueError(msg)
     sources = {name: source}
-    if forward is not None and name in FORWARD_OF:
-        require_hypothesis()
-        return Report([Grader(name, source, source_of(forward)).run()])
+    if forward is not None:
+        if name not in FORWARD_OF:
+            msg = f"forward is for conv_backward and pool_backward, not for {name}"
+            raise ValueError(msg)
+        sources = {FORWARD_OF[name]: source_of(forward), name: source}
     return check_sources(sources)
