@@ -306,8 +306,8 @@ def test_outcome_of_an_unpicklable_result_is_a_line() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["_cases", "_compare", "_conventions", "_diagnose", "_figures", "_grade", "_loading",
-     "_report", "_runner", "_specs"],
+    ["_adjoint", "_cases", "_compare", "_conventions", "_diagnose", "_figures", "_grade",
+     "_loading", "_report", "_runner", "_specs"],
 )  # fmt: skip
 def test_doctests(module: str) -> None:
     found = importlib.import_module(f"stridedconv._check.{module}")

@@ -4,8 +4,9 @@
 several, at most two child processes at once, as ``stridedconv check`` does. The modules:
 ``_specs`` (the eleven signatures and stridedconv's answers), ``_conventions`` ('same'
 padding rules), ``_cases`` (example calls, probes, hypothesis strategies), ``_runner`` (the
-child process), ``_compare``, ``_diagnose``, ``_grade`` (one function from start to verdict)
-and ``_report``.
+child process), ``_compare``, ``_diagnose`` (the likely cause), ``_adjoint`` (a backward
+function against the learner's own forward one), ``_grade`` (one function from start to
+verdict), ``_report`` and ``_figures`` (``--figures``).
 
 Examples
 --------

@@ -116,7 +116,7 @@ def examples(name: str, m: int | None = None) -> list[Case]:
         return [
             Case(name, two, None, stride=(2, 2), keywords=("stride",), omit=("mode",),
                  label="the course's example"),
-            Case(name, two, None, (3, 3), stride=(3, 3), window=(3, 3), mode="avg",
+            Case(name, two, None, stride=(3, 3), window=(3, 3), mode="avg",
                  keywords=("stride", "mode"), label="mode 'avg'"),
         ]  # fmt: skip
     if name == "conv_backward":

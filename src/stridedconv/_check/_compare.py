@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from .._typing import Array
-from ._specs import Case
+from ._runner import Outcome
+from ._specs import Case, Pads, expected, upstream
 
 PARTS = {"conv_backward": ("dA_prev", "dW", "db")}
 
@@ -112,3 +113,23 @@ def show(name: str, value: Any) -> str:
         head += ", channel 0"
     text = np.array2string(array, precision=3, suppress_small=True, max_line_width=90)
     return head + ":\n    " + text.replace("\n", "\n    ")
+
+
+def describe_case(case: Case, pads: Pads | None, outcome: Outcome) -> str:
+    """The case, the learner's result and stridedconv's, printed small."""
+    parts = [show("images", case.images)]
+    if case.kernel is not None:
+        parts.append(show("kernel", case.kernel))
+    else:
+        parts.append(f"kernel_shape {case.window}, mode {case.mode!r}")
+    if case.spec.paddings or case.spec.fixed_padding:
+        parts.append(f"padding {case.padding_word if case.spec.fixed_padding else case.padding!r}")
+    if case.spec.strides:
+        parts.append(f"stride {case.stride}")
+    if case.spec.kind in ("layer_back", "pool_back"):
+        parts.append(show("dZ" if case.spec.kind == "layer_back" else "dA", upstream(case, pads)))
+    if outcome.raised is None:
+        for label, value in (("yours", outcome.result), ("stridedconv's", expected(case, pads))):
+            first = value[0] if isinstance(value, tuple) and value else value
+            parts.append(show(label, first))
+    return "\n".join(parts)

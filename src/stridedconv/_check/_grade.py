@@ -22,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from ._adjoint import gradient_of_forward
 from ._cases import examples, probes, strategy
-from ._compare import compare, show
+from ._compare import compare, describe_case
 from ._conventions import RULES, describe, same_pads
 from ._diagnose import CAUSES, Diagnosis, diagnose, padding_search, pads_for
 from ._report import Result, Speed
 from ._runner import ChildFailure, Outcome, Source, Worker
-from ._specs import FORWARD_OF, SPECS, Case, Pads, arguments, expected, identity, upstream
+from ._specs import FORWARD_OF, SPECS, Case, Pads, arguments, expected
 
 #: hypothesis settings of the search for a failing case (derandomised: the same cases and
 #: the same smallest case on every run).
@@ -251,7 +252,7 @@ class Grader:
                 self._fail(result, [other])
                 return
         if self.name in FORWARD_OF and self.partner is not None:
-            adjoint = self._adjoint(case)
+            adjoint = gradient_of_forward(case, self.partner, self.worker)
             if adjoint is not None and case.padding_word == "same":
                 diagnosis = adjoint
             elif adjoint is not None and adjoint.cause == "not-adjoint":
@@ -268,7 +269,7 @@ class Grader:
         result.details.append(f"likely cause: {diagnosis.detail}")
         result.details.append(line)
         if case.images.size <= 60:
-            result.details.append(_small(case, pads, outcome))
+            result.details.append(describe_case(case, pads, outcome))
         result.details.extend(other for _, other in failing[1:])
         if self.rule not in (None, "tf"):
             result.details.append(self._convention_detail())
@@ -305,51 +306,6 @@ class Grader:
         if compare(alone, a[1:2], b) is not None:
             return "image 1 of a batch of 3 differs from image 1 alone"
         return None
-
-    def _adjoint(self, case: Case) -> Diagnosis | None:
-        """Whether the backward is the gradient of the learner's own forward function on
-        `case` (the adjoint identity): 'adjoint-ok' (a convention), 'not-adjoint' or None
-        when the forward cannot be called."""
-        assert self.partner is not None
-        forward = FORWARD_OF[self.name]
-        plain = case.replace(
-            name=forward, bias=None if case.bias is None else 0 * case.bias, activation=identity
-        )
-        worker = Worker(self.partner, SPECS[forward].params)
-        try:
-            args, kwargs = arguments(plain)
-            fwd = worker.call(args, kwargs, CALL_TIMEOUT)
-            if fwd.raised is not None:
-                return None
-            z = np.asarray(fwd.result, dtype=np.float64)
-            rng = np.random.default_rng(case.seed)
-            dz = rng.integers(-4, 5, size=z.shape).astype(np.float64)
-            back = self.worker.call(*_backward_args(case, dz), CALL_TIMEOUT)
-        except ChildFailure:
-            return None
-        finally:
-            worker.close()
-        if back.raised is not None:
-            return None
-        grads = back.result if isinstance(back.result, tuple | list) else (back.result,)
-        x = case.images.astype(np.float64)
-        lhs = float(np.vdot(z, dz))
-        dx = np.asarray(grads[0], dtype=np.float64)
-        if dx.shape != x.shape:
-            return Diagnosis("not-adjoint", f"{CAUSES['not-adjoint']}: dA_prev {dx.shape}")
-        rhs = float(np.vdot(x, dx))
-        if case.kernel is not None and len(grads) > 1:
-            dw = np.asarray(grads[1], dtype=np.float64)
-            if dw.shape == case.kernel.shape:
-                lhs, rhs = 2 * lhs, rhs + float(np.vdot(case.kernel, dw))
-        if abs(lhs - rhs) <= 1e-6 * max(abs(lhs), 1.0):
-            return Diagnosis(
-                "adjoint-ok",
-                "agrees with its own forward function (adjoint identity), which pads "
-                "'same' in another way than stridedconv",
-            )
-        return Diagnosis("not-adjoint", f"{CAUSES['not-adjoint']}: <dZ, Z> = {lhs / 2:g} "
-                         f"but <dA, A> + <dW, W> = {rhs / 2:g}")  # fmt: skip
 
     def _speed(self) -> Speed | None:
         """The learner's and stridedconv's times on the course's first example call at
@@ -391,28 +347,3 @@ def _agrees(case: Case, got: Any, pads: Pads | None) -> bool:
     except ValueError:  # this padding leaves the kernel larger than the image
         return False
     return compare(case, got, want) is None
-
-
-def _backward_args(case: Case, dz: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    args, kwargs = arguments(case)
-    return (dz, *args[1:]), kwargs
-
-
-def _small(case: Case, pads: Pads | None, outcome: Outcome) -> str:
-    """The case, the learner's result and stridedconv's, printed small."""
-    parts = [show("images", case.images)]
-    if case.kernel is not None:
-        parts.append(show("kernel", case.kernel))
-    else:
-        parts.append(f"kernel_shape {case.window}, mode {case.mode!r}")
-    if case.spec.paddings or case.spec.fixed_padding:
-        parts.append(f"padding {case.padding_word if case.spec.fixed_padding else case.padding!r}")
-    if case.spec.strides:
-        parts.append(f"stride {case.stride}")
-    if case.spec.kind in ("layer_back", "pool_back"):
-        parts.append(show("dZ" if case.spec.kind == "layer_back" else "dA", upstream(case, pads)))
-    if outcome.raised is None:
-        for label, value in (("yours", outcome.result), ("stridedconv's", expected(case, pads))):
-            first = value[0] if isinstance(value, tuple) and value else value
-            parts.append(show(label, first))
-    return "\n".join(parts)

@@ -231,8 +231,3 @@ def expected(case: Case, pads: Pads | None = None, *, ties: str = "all") -> Any:
     if kind == "layer":
         return case.activation(result)
     return result[..., 0] if kind in ("gray", "channels") else result
-
-
-def task_of(name: str) -> str:
-    """The course's file name of the function `name`."""
-    return SPECS[name].task + ".py"
