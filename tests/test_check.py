@@ -92,7 +92,9 @@ def results() -> Iterator[dict[str, dict[str, Result]]]:
     try:
         jobs = [(folder, find_targets([str(LEARNERS / folder)])) for folder in EXPECTED]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            reports = pool.map(lambda job: check_sources(job[1], parallel=1), jobs)
+            reports = pool.map(
+                lambda job: check_sources(job[1], parallel=1, timed=job[0] == "correct"), jobs
+            )
             yield {
                 folder: {r.name: r for r in report}
                 for (folder, _), report in zip(jobs, reports, strict=True)
@@ -163,24 +165,39 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_command_line_exit_codes_and_json(tmp_path: Path) -> None:
-    folder = LEARNERS / "top_left"
-    done = run(str(folder / "1-convolve_grayscale_same.py"), "--json")
-    assert done.returncode == 0, done.stderr
+def test_command_line_exit_codes_json_and_figures(tmp_path: Path) -> None:
+    convention = LEARNERS / "top_left" / "1-convolve_grayscale_same.py"
+    flipped = LEARNERS / "flipped" / "0-convolve_grayscale_valid.py"
+    done = run(str(convention), str(flipped), "--json", "--figures", str(tmp_path))
+    assert done.returncode == 1, done.stderr
     data = json.loads(done.stdout)
-    assert data["results"][0]["verdict"] == "convention"
-    name = "convolve_grayscale_valid"
-    path = LEARNERS / "flipped" / f"0-{name}.py"
-    buggy = run(f"{path}:{name}", "--as", name, "--figures", str(tmp_path))
-    assert buggy.returncode == 1, buggy.stderr
-    assert "convolve_grayscale_valid  fail" in buggy.stdout
+    verdicts = {r["name"]: (r["verdict"], r["key"]) for r in data["results"]}
+    assert verdicts == {
+        "convolve_grayscale_valid": ("fail", "flipped-kernel"),
+        "convolve_grayscale_same": ("convention", "same-convention"),
+    }
+    assert data["exit_code"] == 1
     assert (tmp_path / "convolve_grayscale_valid.png").is_file()
-    usage = run(str(tmp_path / "nothing.py"))
-    assert usage.returncode == 2
-    assert (
-        usage.stderr.strip() == f"stridedconv check: error: {tmp_path / 'nothing.py'}: no such file"
-    )
-    assert run(str(folder), "--as", "pooling").returncode == 2
+    assert not (tmp_path / "convolve_grayscale_same.png").exists()
+
+
+def test_command_line_as_and_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stridedconv import cli
+
+    monkeypatch.setitem(_grade.SETTINGS, "max_examples", 5)
+    name = "convolve_grayscale_valid"
+    path = LEARNERS / "correct" / f"0-{name}.py"
+    assert cli.main(["check", f"{path}:{name}", "--as", name]) == 0
+    assert f"{name}  pass" in capsys.readouterr().out
+    assert cli.main(["check", str(tmp_path / "nothing.py")]) == 2
+    message = f"stridedconv check: error: {tmp_path / 'nothing.py'}: no such file"
+    assert capsys.readouterr().err.strip() == message
+    assert cli.main(["check", str(path), "--as", "pooling"]) == 2
+    assert "--as must be one of convolve_grayscale_valid, " in capsys.readouterr().err
+    assert cli.main(["check", str(path), str(path), "--as", name]) == 2
+    assert "--as names the function of one PATH, got 2 paths" in capsys.readouterr().err
 
 
 def test_check_of_a_notebook_function() -> None:

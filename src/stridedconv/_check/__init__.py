@@ -58,17 +58,24 @@ def require_hypothesis() -> None:
         raise ExtraMissing(msg) from None
 
 
-def check_sources(sources: Mapping[str, Source], *, parallel: int = PARALLEL) -> Report:
-    """Check the functions `sources` names (one of the eleven names to a `Source`)."""
+def check_sources(
+    sources: Mapping[str, Source], *, parallel: int = PARALLEL, timed: bool = True
+) -> Report:
+    """Check the functions `sources` names (one of the eleven names to a `Source`), at most
+    `parallel` (1 or 2) at once; with `timed`, time the passing ones afterwards, one at a
+    time."""
     require_hypothesis()
 
-    def one(name: str) -> Result:
-        partner = sources.get(FORWARD_OF.get(name, ""))
-        return Grader(name, sources[name], partner).run()
-
+    graders = {
+        name: Grader(name, source, sources.get(FORWARD_OF.get(name, "")))
+        for name, source in sources.items()
+    }
     names = list(sources)
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, 2))) as pool:
-        results = dict(zip(names, pool.map(one, names), strict=True))
+        results = dict(zip(names, pool.map(lambda name: graders[name].run(), names), strict=True))
+    for name, result in results.items():  # one at a time: the timings do not compete
+        if timed and result.verdict in ("pass", "convention"):
+            result.speed = graders[name].time_it()
     for backward, forward in FORWARD_OF.items():
         _same_rule(results.get(backward), results.get(forward))
     return Report(list(results.values()))

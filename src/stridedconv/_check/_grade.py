@@ -74,11 +74,12 @@ class Grader:
     """The check of one function; `partner` is the learner's forward function for a
     backward one (its adjoint is checked when the backward differs from stridedconv)."""
 
+    worker: Worker  # the child, started by `run` and again by `time_it`
+
     def __init__(self, name: str, source: Source, partner: Source | None = None) -> None:
         self.name = name
         self.source = source
         self.partner = partner
-        self.worker = Worker(source, SPECS[name].params)
         self.rule: str | None = "tf"
         self.failure: str | None = None
         self.notes: list[str] = []
@@ -110,6 +111,7 @@ class Grader:
     def run(self) -> Result:
         """The verdict, cause and details; never raises for what the learner's code does."""
         result = Result(self.name, self.source.describe(), "pass")
+        self.worker = Worker(self.source, SPECS[self.name].params)
         try:
             self.worker.wait_ready()
             self._grade(result)
@@ -176,7 +178,6 @@ class Grader:
             result.cause = f"'same': {self.rule!r} rule"
             result.key = "same-convention"
             result.details.append(self._convention_detail())
-        result.speed = self._speed()
 
     def _probes_padded(self) -> list[str] | None:
         """For each probe, the explicit padding that reproduces the learner's 'same' result;
@@ -247,7 +248,6 @@ class Grader:
                     result.verdict, result.key = "convention", "same-convention"
                     result.cause = "'same': a padding of its own"
                     result.details += [diagnosis.detail, *padded]
-                    result.speed = self._speed()
                     return
                 self._fail(result, [other])
                 return
@@ -261,7 +261,6 @@ class Grader:
             result.verdict, result.cause = "convention", "'same': its forward's rule"
             result.key = "same-convention"
             result.details.append(diagnosis.detail)
-            result.speed = self._speed()
             return
         result.cause, result.key = SHORT.get(diagnosis.cause, diagnosis.detail), diagnosis.cause
         if diagnosis.cause == "raises" and outcome.raised is not None:
@@ -307,23 +306,34 @@ class Grader:
             return "image 1 of a batch of 3 differs from image 1 alone"
         return None
 
-    def _speed(self) -> Speed | None:
+    def time_it(self) -> Speed | None:
+        """Time the function in a fresh child, once every function is checked (nothing else
+        runs meanwhile); None when it cannot be timed."""
+        self.worker = Worker(self.source, SPECS[self.name].params)
+        self.failure = None
+        try:
+            self.worker.wait_ready()
+            return self._speed()
+        except (_Dead, ChildFailure):
+            return None
+        finally:
+            self.worker.close()
+
+    def _speed(self) -> Speed:
         """The learner's and stridedconv's times on the course's first example call at
-        `TIMING_BATCH` images and half as many (best of two runs each, after a warm-up)."""
+        `TIMING_BATCH` images and half as many (best of three runs after a warm-up; best of
+        five for stridedconv)."""
         backward = SPECS[self.name].kind in ("layer_back", "pool_back")
         case = examples(self.name, m=TIMING_BATCH[backward])[0]
         m = case.images.shape[0]
         half = case.replace(images=case.images[: max(m // 2, 1)])
         times = []
-        try:
-            for part in (half, case):
-                pads = pads_for(part, self.rule)
-                runs = [self.call(part, pads, EXAMPLE_TIMEOUT).seconds for _ in range(3)]
-                times.append(min(runs[1:]))
-        except _Dead:
-            return None
+        for part in (half, case):
+            pads = pads_for(part, self.rule)
+            runs = [self.call(part, pads, EXAMPLE_TIMEOUT).seconds for _ in range(4)]
+            times.append(min(runs[1:]))
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             expected(case, pads_for(case, self.rule))
             best = min(best, time.perf_counter() - start)

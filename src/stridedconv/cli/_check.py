@@ -64,9 +64,12 @@ def add_check_parser(commands: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run ``stridedconv check``; return the exit code."""
-    from .._check import ExtraMissing, TargetError, check_sources, find_targets
+    from .._check import NAMES, ExtraMissing, TargetError, check_sources, find_targets
 
     try:
+        if args.like is not None and args.like not in NAMES:
+            msg = f"--as must be one of {', '.join(NAMES)}, got {args.like!r}"
+            raise UsageError(msg)
         if args.like is not None:
             if len(args.paths) != 1:
                 msg = f"--as names the function of one PATH, got {len(args.paths)} paths"
