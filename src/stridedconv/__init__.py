@@ -8,6 +8,7 @@ images with one kernel, as image libraries do.
 """
 
 from . import kernels
+from ._check import check
 from ._classic import (
     convolve,
     convolve_channels,
@@ -28,6 +29,7 @@ from ._windows import windows
 
 __all__ = [
     "ConvGradients",
+    "check",
     "conv",
     "conv_backward",
     "conv_forward",

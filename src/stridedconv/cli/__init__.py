@@ -37,6 +37,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ._args import KERNEL_NAMES, PROG, ExtraMissing, UsageError, build_parser, kernel_from_spec
+from ._check import run_check
 from ._commands import apply_filter, apply_pool, reason, run_demo, run_filter, run_pool
 from ._images import IMAGE_SUFFIXES, read_image, to_uint8
 from ._train import run_train
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": run_check,
     "demo": run_demo,
     "filter": run_filter,
     "pool": run_pool,

@@ -352,4 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=("max", "avg", "min", "sum"), default="max", help="default: max"
     )
     _add_outputs(pool_, _POOL_RAW_HELP)
+
+    from ._check import add_check_parser
+
+    add_check_parser(commands)
     return parser
