@@ -218,8 +218,9 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
     )
 
     def route(chunk: slice, staging: Staging, masked: bool) -> None:
-        """Scatter the gradient of `chunk`; `masked` routes 0/1 masks by `where=`, not by
-        a product (which would spread a NaN or inf gradient over the other taps)."""
+        """Scatter the gradient of `chunk`; `masked` routes 0/1 masks by `where=`, not by a
+        product (which would spread a NaN or inf gradient over the other taps; a 4x slower
+        ufunc loop where windows overlap, so only for images that need it)."""
         grads = dy[chunk].astype(dtype)
         if counts is not None:  # a mean's gradient: shared by the window's count
             np.true_divide(grads, counts, out=grads)
@@ -250,16 +251,16 @@ def _route(dy: Array, problem: PoolProblem, rule: str, inputs: str, held: bool =
             else:
                 view += part * share
 
+    # Images whose gradient holds NaN or inf are routed again, alone, by masks: the others
+    # keep the products, so no image's bits depend on what its neighbours hold.
+    redo = set()
+    if dtype.kind in "fc" and extremes and not np.isfinite(dy).all():
+        redo = set(np.flatnonzero(~np.isfinite(dy).reshape(len(dy), -1).all(axis=1)).tolist())
+
     def work(chunk: slice, staging: Staging) -> None:
         route(chunk, staging, masked=False)
-        if dtype.kind not in "fc" or not extremes:
-            return
-        # Images whose gradient holds NaN or inf are routed again, alone, by masks: the
-        # others keep the products, so no image's bits depend on what its neighbours hold.
-        grads = dy[chunk]
-        finite = np.isfinite(grads).reshape(grads.shape[0], -1).all(axis=1)
-        for i in np.flatnonzero(~finite):
-            route(slice(chunk.start + i, chunk.start + i + 1), staging, masked=True)
+        for i in sorted(redo.intersection(range(chunk.start, chunk.stop))):
+            route(slice(i, i + 1), staging, masked=True)
 
     # Chunks write disjoint slices of `out`: on the engine's threads (not Python ints).
     with np.errstate(all="ignore"):
