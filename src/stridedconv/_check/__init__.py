@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from .._module import set_module
 from ._grade import Grader
 from ._loading import NAMES, TargetError, find_targets, source_of
 from ._report import Report, Result, Speed
@@ -98,6 +99,7 @@ def _same_rule(backward: Result | None, forward: Result | None) -> None:
         )
 
 
+@set_module("stridedconv")
 def check(
     function: Callable[..., Any] | str,
     like: str | None = None,
