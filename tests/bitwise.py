@@ -151,6 +151,9 @@ class Batched:
     def __repr__(self) -> str:
         return f"Batched({self.options})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis' reports: the options, not every field
+
 
 @dataclass
 class ConvSetup:
@@ -171,6 +174,9 @@ class ConvSetup:
             f"ConvSetup(x (m, {self.spatial}, {self.channels}) {self.image_dtype} "
             f"{self.style}, kernels {k.shape} {k.dtype}{bias}, {self.options})"
         )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis' reports: shapes, not the kernels' values
 
     def images(self, rng: np.random.Generator, m: int) -> np.ndarray:
         return values(rng, self.image_dtype, (m, *self.spatial, self.channels), self.style)
