@@ -47,7 +47,7 @@ PADDING_MODES = ("zeros", "zeros", "reflect", "replicate", "circular")
 def _as_bits(array: np.ndarray) -> np.ndarray:
     """`array` in native byte order, C order, as bytes (one row of itemsize per value)."""
     native = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
-    return native.view(np.uint8).reshape(*array.shape, -1)
+    return native.view(np.uint8).reshape(*array.shape, native.itemsize)
 
 
 def assert_same_bits(got: np.ndarray, expected: np.ndarray, what: str = "") -> None:
@@ -57,7 +57,9 @@ def assert_same_bits(got: np.ndarray, expected: np.ndarray, what: str = "") -> N
     operand passes its own)."""
     got, expected = np.asarray(got), np.asarray(expected)
     where = f" ({what})" if what else ""
-    assert got.dtype == expected.dtype, f"dtype {got.dtype} != {expected.dtype}{where}"
+    # Byte order is layout (an out= array's), not value: compared in native order.
+    same_type = got.dtype.newbyteorder("=") == expected.dtype.newbyteorder("=")
+    assert same_type, f"dtype {got.dtype} != {expected.dtype}{where}"
     assert got.shape == expected.shape, f"shape {got.shape} != {expected.shape}{where}"
     if got.dtype.kind == "O":  # exact Python ints beyond int64
         assert got.tolist() == expected.tolist(), f"Python ints differ{where}"
