@@ -6,15 +6,14 @@ pick. Comparisons are bit for bit (`bitwise.assert_same_bits`), never within a t
 Threads, processes and dask: `test_reproducibility_threads.py`.
 
 Not expected to fail, and not marked xfail: on main before the rework (94e642a), in the
-ci profile, every test here failed for some parametrization (first failing example):
+ci profile, these failed (first failing example):
 - `test_conv_is_batch_invariant`: None (the chooser sends a single image to 'im2col'),
-  'im2col' and 'planes' (a GEMM over a chunk of images);
+  'im2col' and 'columns' (a GEMM over a chunk of images);
 - `test_every_operation_is_batch_invariant`: `convolve_grayscale_valid`,
-  `convolve_grayscale`, `convolve`, `conv_transpose` (a single image: 'im2col');
-- `test_a_nonfinite_image_changes_no_other_image`: None, 'im2col', 'taps', 'columns',
-  'fft' (a NaN sends the whole chunk to 'taps');
-- `test_a_nonfinite_image_changes_no_other_gradient`: `conv_transpose`, and `pool_vjp`
-  (a NaN image gives its chunk mates' gradients -0.0 where they had 0.0);
+  `convolve_grayscale_same`, `convolve_channels`, `conv_transpose` (a single image:
+  'im2col');
+- `test_a_nonfinite_image_changes_no_other_image`: None, 'im2col', 'planes', 'fft' (a NaN
+  sends the whole chunk to 'taps');
 - `test_layouts_give_the_same_bits`: the bias gradient, channels first against last.
 """
 
@@ -68,8 +67,8 @@ def _batch_size(data: st.DataObject, heavy: bool) -> int:
 def test_conv_is_batch_invariant(strategy: str | None, data: st.DataObject) -> None:
     """`conv(x)[i]` is `conv(x[i:i+1])[0]` and image i inside any other batch, bit for bit.
 
-    Failed on main for None (a single image goes to im2col), 'im2col' and 'planes' (a GEMM
-    over a whole chunk of images)."""
+    Failed on main for None (a single image goes to im2col), 'im2col' and 'columns' (a
+    GEMM over a whole chunk of images); 'planes' fails too in other draws."""
     setup = data.draw(conv_setups(strategy=strategy), label="setup")
     heavy = setup.channels > 8 or max(setup.kernels.shape[:-2]) > 5
     batched = conv_batched(setup)
@@ -106,8 +105,8 @@ def test_every_operation_is_batch_invariant(name: str, data: st.DataObject) -> N
     to `x`, `pool_vjp` and the course's layer functions: image i's result the same bits
     alone and in any batch, every convolution strategy forced now and then.
 
-    Failed on main for the classic convolutions and `conv_transpose`: a single image goes
-    to im2col."""
+    Failed on main for classic convolutions and `conv_transpose`: a single image goes to
+    im2col."""
     strategy = data.draw(st.sampled_from(CONV_STRATEGIES), label="strategy")
     batched = _operation(data, name, strategy)
     with forcing(conv=strategy):
@@ -156,7 +155,8 @@ def test_a_nonfinite_image_changes_no_other_image(
 def test_a_nonfinite_image_changes_no_other_gradient(name: str, data: st.DataObject) -> None:
     """As above for the transposed convolution, the input gradient and pooling.
 
-    Failed on main for `conv_transpose` and `pool_vjp` (-0.0 for 0.0 beside a NaN)."""
+    Passed on main in the ci profile; other draws failed for `conv_transpose` and
+    `pool_vjp` (-0.0 for 0.0 beside a NaN)."""
     strategy = data.draw(st.sampled_from(CONV_STRATEGIES), label="strategy")
     batched = _operation(data, name, strategy)
     m = data.draw(st.sampled_from((2, 7, 64)), label="m")
