@@ -7,6 +7,8 @@ row is timed, for the default threads and for ``STRIDEDCONV_NUM_THREADS=1``, qui
 loaded: a busy loop (``while True: pass``, pinned to one core or left to the scheduler) that
 this script starts before the measurement and kills after it. Each measurement is the
 median over a few fresh processes, each the best of a few calls (`compare.py`'s worker).
+With ``--torch``, PyTorch is timed alike, on its own threads (``compare.py`` sets them):
+``STRIDEDCONV_NUM_THREADS`` does not reach it.
 
 Run from the repository root on an otherwise quiet machine::
 
@@ -98,7 +100,8 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _ms(value: float) -> str:
-    return f"{value * 1e3:.2f}" if value < 0.01 else f"{value * 1e3:.1f}"
+    """Seconds as milliseconds, three significant digits."""
+    return f"{value * 1e3:.3g}"
 
 
 def main() -> None:

@@ -153,6 +153,9 @@ class Batched:
     def __repr__(self) -> str:
         return f"Batched({self.options})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis' reports: the options, not every field
+
 
 @dataclass
 class ConvSetup:
@@ -173,6 +176,9 @@ class ConvSetup:
             f"ConvSetup(x (m, {self.spatial}, {self.channels}) {self.image_dtype} "
             f"{self.style}, kernels {k.shape} {k.dtype}{bias}, {self.options})"
         )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis' reports: shapes, not the kernels' values
 
     def images(self, rng: np.random.Generator, m: int) -> np.ndarray:
         return values(rng, self.image_dtype, (m, *self.spatial, self.channels), self.style)
@@ -435,3 +441,36 @@ def input_gradient_batched(setup: ConvSetup, strategy: str | None) -> Batched:
 
     floats = np.result_type(setup.image_dtype, setup.kernels).kind == "f"
     return Batched(make, call, {**setup.options, "conv": strategy}, floats)
+
+
+COURSE = ("conv_forward", "conv_backward dA_prev", "pool_forward", "pool_backward")
+
+
+def course_batched(setup: ConvSetup, name: str) -> Batched:
+    """One of the course's layer functions on `setup` (2-D, see `conv_setups_2d`): the
+    forward passes, or the backward passes' gradient with respect to ``A_prev``."""
+    w, padding, stride = setup.kernels, setup.options["padding"], setup.options["stride"]
+    nc = w.shape[-1]
+    b = values(np.random.default_rng(nc), w.dtype, (1, 1, 1, nc), setup.style)
+    window = tuple(min(k, 3) for k in w.shape[:2])
+    probe = setup.images(np.random.default_rng(0), 1)
+    if name.startswith("conv"):
+        out_shape = sc.conv_forward(probe, w, b, np.tanh, padding, stride).shape[1:]
+    else:
+        out_shape = sc.pool_forward(probe, window, stride).shape[1:]
+
+    def make(m: int, seed: int) -> tuple[np.ndarray, ...]:
+        rng = np.random.default_rng(seed)
+        dz = values(rng, np.dtype(np.float64), (m, *out_shape), "normal")
+        return dz.astype(np.result_type(probe, w, np.float32)), setup.images(rng, m)
+
+    def call(dz: np.ndarray, a_prev: np.ndarray) -> np.ndarray:
+        if name == "conv_forward":
+            return sc.conv_forward(a_prev, w, b, np.tanh, padding, stride)
+        if name == "conv_backward dA_prev":
+            return sc.conv_backward(dz, a_prev, w, b, padding, stride)[0]
+        if name == "pool_forward":
+            return sc.pool_forward(a_prev, window, stride, "max")
+        return sc.pool_backward(dz, a_prev, window, stride, "avg")
+
+    return Batched(make, call, {"name": name, **setup.options}, floats=True)

@@ -1,17 +1,17 @@
 """Reproducible to the last bit (issue #18): whatever the threads, the processes, the dask
 chunks. Batches, layouts and NaN: `test_reproducibility.py`.
 
-On the engine of main before the rework, these fail (with ``HYPOTHESIS_PROFILE=ci``):
-- `test_conv_is_thread_invariant`: 'planes', 'columns' and 'taps' with many channels (BLAS
-  on two threads when the engine runs one chunk at a time, GEMMs over a chunk);
-- `test_sums_over_the_batch_are_thread_and_chunk_invariant`: the kernel gradient of every
-  path, the bias gradient (sums in chunks of the thread count's size);
-- `test_thread_counts_across_processes`: 8 of the 24 fingerprints (BLAS strategies, the
-  kernel gradient of lenet2 and of a 32 -> 32 layer, the input gradient);
-- `test_dask_batch_chunks_give_the_numpy_bits`: BLAS strategies, the kernel and bias
-  gradients (a tree of sums over the chunks);
-- `test_dask_spatial_chunks`: the direct strategies on one channel per group pass; a
-  single-image block goes to im2col when no strategy is forced.
+Not expected to fail, and not marked xfail: on main before the rework (94e642a), in the
+ci profile, these failed (first failing example):
+- `test_conv_is_thread_invariant`: 'im2col' (other draws: None, 'planes', 'columns', and
+  'stripes', which hands many channels to 'taps' and so to BLAS);
+- `test_sums_over_the_batch_are_thread_and_chunk_invariant`: the kernel gradient;
+- `test_thread_counts_across_processes`: 8 of the 24 fingerprints (lenet1 'columns',
+  lenet2 'planes', 64 -> 8 'taps', 3 -> 4 'planes', uint8 'im2col', the input gradient
+  and the kernel gradient of lenet2, the kernel gradient of a 32 -> 32 layer);
+- `test_dask_batch_chunks_give_the_numpy_bits`: the kernel and the bias gradients (a tree
+  of sums over the chunks); other draws: `conv`, `conv_transpose`.
+`test_dask_spatial_chunks` passed.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_conv_is_thread_invariant(strategy: str | None, data: st.DataObject) -> 
     """The engine's threads forced to 1 and to 2 (chunks of a drawn budget): `conv` and the
     gradient with respect to `x`, the same bits.
 
-    Fails on main for 'planes', 'columns' and 'taps' with many channels."""
+    Failed on main for 'im2col'; other draws for the chooser's pick and BLAS strategies."""
     setup = data.draw(conv_setups(strategy=strategy), label="setup")
     x, dy = _problem(data, setup)
     results = []
@@ -101,8 +101,8 @@ def test_sums_over_the_batch_are_thread_and_chunk_invariant(data: st.DataObject)
     of any size, every kernel-gradient path forced: the same bits. `conv_vjp` promises
     "the same result on any number of threads".
 
-    Fails on main for every path: the chunks, and so the parts summed, follow the threads
-    and the budget."""
+    Failed on main: the chunks, and so the parts summed, follow the threads and the
+    budget."""
     path = data.draw(st.sampled_from((None, "dots", "im2col", "taps")), label="path")
     setup = data.draw(conv_setups(), label="setup")
     x, dy = _problem(data, setup)
@@ -141,7 +141,7 @@ def test_thread_counts_across_processes() -> None:
     does OpenBLAS left on one thread by its own setting: the engine holds BLAS to one
     thread, so the environment's BLAS threads cannot matter.
 
-    Fails on main for 8 of them: BLAS strategies, the kernel and input gradients."""
+    Failed on main for 8 of them: BLAS strategies, the kernel and input gradients."""
     one = _fingerprints(STRIDEDCONV_NUM_THREADS="1")
     two = _fingerprints(STRIDEDCONV_NUM_THREADS="2")
     blas_one = _fingerprints(STRIDEDCONV_NUM_THREADS="2", OPENBLAS_NUM_THREADS="1")
@@ -150,8 +150,9 @@ def test_thread_counts_across_processes() -> None:
     def differ(a: list[str], b: list[str]) -> list[str]:
         return [x.split("\t")[0] for x, y in zip(a, b, strict=True) if x != y]
 
-    assert differ(one, two) == [], "STRIDEDCONV_NUM_THREADS=1 and 2 differ"
-    assert differ(two, blas_one) == [], "OPENBLAS_NUM_THREADS=1 changes the bits"
+    threads, blas = differ(one, two), differ(two, blas_one)
+    assert not threads, f"STRIDEDCONV_NUM_THREADS=1 and 2 differ for {threads}"
+    assert not blas, f"OPENBLAS_NUM_THREADS=1 changes the bits of {blas}"
 
 
 # --- dask -------------------------------------------------------------------------------
@@ -192,7 +193,8 @@ def test_dask_batch_chunks_give_the_numpy_bits(name: str, data: st.DataObject) -
     """Batch chunks of any size, a chunk of one included: NumPy's bits, for the forward
     operations and all three gradients of `conv_vjp`, every strategy forced now and then.
 
-    Fails on main for BLAS strategies and the kernel and bias gradients."""
+    Failed on main for the kernel and bias gradients (other draws: `conv`,
+    `conv_transpose`)."""
     strategy = data.draw(st.sampled_from(CONV_STRATEGIES), label="strategy")
     setup = data.draw(conv_setups(strategy=strategy), label="setup")
     m = data.draw(st.integers(1, 10), label="m")
