@@ -122,8 +122,8 @@ def conv(
 
     See Also
     --------
-    convolve : the 2-D, channels-last, zero-padded special case.
-    windows : the zero-copy window view that the computation runs on.
+    convolve : The 2-D, channels-last, zero-padded special case.
+    windows : The zero-copy window view that the computation runs on.
 
     Notes
     -----
