@@ -8,7 +8,7 @@ each timing the best of a few calls. Below 1 stridedconv is faster.
 
 Run from the repository root, in an environment with ``pip install '.[bench,demo]'``::
 
-    python benchmarks/grid.py                      # the full grid, docs/grid.png
+    python benchmarks/grid.py                      # the full grid, docs/_static/grid.png
     python benchmarks/grid.py --c 1 3 --nc 6 --k 5 --out /tmp/grid.png
     python benchmarks/grid.py --strategy im2col    # one strategy forced in every cell
 
@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1, help="alternating pairs per cell")
     parser.add_argument("--calls", type=int, default=3, help="calls per run; the best counts")
     parser.add_argument("--strategy", default="default", help="force a conv strategy")
-    parser.add_argument("--out", type=Path, default=Path("docs/grid.png"))
+    parser.add_argument("--out", type=Path, default=Path("docs/_static/grid.png"))
     parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

@@ -98,6 +98,12 @@ def convolve_grayscale(
     MemoryError
         At once, naming the shapes, when the result cannot be allocated.
 
+    See Also
+    --------
+    conv : The general N-d convolution (dilation, groups, padding modes, channels first).
+    convolve_grayscale_valid, convolve_grayscale_same, convolve_grayscale_padding : The
+        exercise's fixed-padding forms.
+
     Notes
     -----
     *Cross-correlation*: ``out[n, i, j] = sum(kernel[a, b] * padded[n, i*sh + a, j*sw + b])``,
@@ -145,16 +151,27 @@ def convolve_grayscale_valid(
     Parameters
     ----------
     images : array_like, shape (m, h, w)
+        `m` grayscale images.
     kernel : array_like, shape (kh, kw)
-        At most `h` by `w`.
+        The kernel, at most `h` by `w`; no axis may be empty.
+    out : ndarray, optional
+        Where to write the result (a ``np.memmap`` too); see `conv`.
+    dtype : dtype, optional
+        The result's dtype and the dtype of the arithmetic; see `conv`.
 
     Returns
     -------
     ndarray, shape (m, h - kh + 1, w - kw + 1)
+        One output per position where the kernel fits inside the image.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `convolve_grayscale` raises them.
 
     See Also
     --------
-    convolve_grayscale : the same with any padding and stride; its Notes give the semantics.
+    convolve_grayscale : The same with any padding and stride; its Notes give the semantics.
 
     Examples
     --------
@@ -178,20 +195,32 @@ def convolve_grayscale_same(
     Parameters
     ----------
     images : array_like, shape (m, h, w)
+        `m` grayscale images.
     kernel : array_like, shape (kh, kw)
+        The kernel; no axis may be empty.
+    out : ndarray, optional
+        Where to write the result (a ``np.memmap`` too); see `conv`.
+    dtype : dtype, optional
+        The result's dtype and the dtype of the arithmetic; see `conv`.
 
     Returns
     -------
     ndarray, shape (m, h, w)
+        One output per pixel of the images.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `convolve_grayscale` raises them.
+
+    See Also
+    --------
+    convolve_grayscale : The same with any padding and stride; its Notes give the semantics.
 
     Notes
     -----
     The padding is ``(k - 1) // 2`` before and ``k // 2`` after each axis: for an even kernel
     the extra row and column of zeros go at the bottom and right (TensorFlow's SAME rule).
-
-    See Also
-    --------
-    convolve_grayscale : the same with any padding and stride; its Notes give the semantics.
 
     Examples
     --------
@@ -218,17 +247,29 @@ def convolve_grayscale_padding(
     Parameters
     ----------
     images : array_like, shape (m, h, w)
+        `m` grayscale images.
     kernel : array_like, shape (kh, kw)
+        The kernel; no axis may be empty.
     padding : (ph, pw) or int
         `ph` rows of zeros above and below, `pw` columns left and right.
+    out : ndarray, optional
+        Where to write the result (a ``np.memmap`` too); see `conv`.
+    dtype : dtype, optional
+        The result's dtype and the dtype of the arithmetic; see `conv`.
 
     Returns
     -------
     ndarray, shape (m, h + 2*ph - kh + 1, w + 2*pw - kw + 1)
+        One output per position of the kernel inside the padded images.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `convolve_grayscale` raises them.
 
     See Also
     --------
-    convolve_grayscale : the same with any padding and stride; its Notes give the semantics.
+    convolve_grayscale : The same with any padding and stride; its Notes give the semantics.
 
     Examples
     --------
@@ -254,19 +295,33 @@ def convolve_channels(
     Parameters
     ----------
     images : array_like, shape (m, h, w, c)
+        `m` images of `c` channels, channels last.
     kernel : array_like, shape (kh, kw, c)
+        One kernel slice per channel; no axis may be empty.
     padding : {'same', 'valid'} or int or (ph, pw), default 'same'
         As in `convolve_grayscale`.
     stride : int or (sh, sw), default (1, 1)
+        Step between neighbouring output pixels, in input pixels.
+    out : ndarray, optional
+        Where to write the result (a ``np.memmap`` too); see `conv`.
+    dtype : dtype, optional
+        The result's dtype and the dtype of the arithmetic; see `conv`.
 
     Returns
     -------
     ndarray, shape (m, h', w')
         The sum over channels of each channel's cross-correlation.
 
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `convolve_grayscale` raises them; a `ValueError` also when the kernel's channels
+        differ from the images'.
+
     See Also
     --------
-    convolve_grayscale : its Notes give the padding rule, dtypes and IEEE semantics.
+    convolve : A bank of such kernels, one output channel each.
+    convolve_grayscale : Its Notes give the padding rule, dtypes and IEEE semantics.
 
     Examples
     --------
@@ -295,19 +350,33 @@ def convolve(
     Parameters
     ----------
     images : array_like, shape (m, h, w, c)
+        `m` images of `c` channels, channels last.
     kernels : array_like, shape (kh, kw, c, nc)
         `nc` kernels, each spanning every channel.
     padding : {'same', 'valid'} or int or (ph, pw), default 'same'
         As in `convolve_grayscale`.
     stride : int or (sh, sw), default (1, 1)
+        Step between neighbouring output pixels, in input pixels.
+    out : ndarray, optional
+        Where to write the result (a ``np.memmap`` too); see `conv`.
+    dtype : dtype, optional
+        The result's dtype and the dtype of the arithmetic; see `conv`.
 
     Returns
     -------
     ndarray, shape (m, h', w', nc)
+        One output channel per kernel.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `convolve_grayscale` raises them; a `ValueError` also when the kernels' channels
+        differ from the images'.
 
     See Also
     --------
-    convolve_grayscale : its Notes give the padding rule, dtypes and IEEE semantics.
+    conv : The general form: N-d, dilation, groups, bias, padding modes, channels first.
+    convolve_grayscale : Its Notes give the padding rule, dtypes and IEEE semantics.
 
     Examples
     --------

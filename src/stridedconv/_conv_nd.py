@@ -130,9 +130,9 @@ default 'zeros'
 
     See Also
     --------
-    correlate : each channel filtered by the same kernel, as image libraries filter.
-    convolve : the 2-D, channels-last, zero-padded special case.
-    windows : the zero-copy window view that the computation runs on.
+    correlate : Each channel filtered by the same kernel, as image libraries filter.
+    convolve : The 2-D, channels-last, zero-padded special case.
+    windows : The zero-copy window view that the computation runs on.
 
     Notes
     -----

@@ -52,19 +52,36 @@ def conv_forward(
     Parameters
     ----------
     A_prev : array_like, shape (m, h_prev, w_prev, c_prev)
+        The previous layer's output: `m` images of `c_prev` channels.
     W : array_like, shape (kh, kw, c_prev, c_new)
+        The layer's `c_new` kernels.
     b : array_like, shape (1, 1, 1, c_new)
+        The layer's biases, one per kernel.
     activation : callable
         Applied to the result, e.g. ``lambda z: np.maximum(z, 0)``.
     padding : {'same', 'valid'} or int or (ph, pw), default 'same'
         This library's rule (TensorFlow's SAME), as in `convolve`.
     stride : int or (sh, sw), default (1, 1)
+        Step between neighbouring output pixels, in input pixels.
 
     Returns
     -------
     ndarray, shape (m, h_new, w_new, c_new)
-        A lazy dask array for a dask `A_prev` (`activation` is applied to it lazily if it
-        is a NumPy ufunc or another function that dask arrays support).
+        The activated output. A lazy dask array for a dask `A_prev` (`activation` is
+        applied to it lazily if it is a NumPy ufunc or another function that dask arrays
+        support).
+
+    Raises
+    ------
+    TypeError
+        For an `activation` that is not callable, and the argument types `convolve` refuses.
+    ValueError
+        For a `b` of the wrong shape, and the shapes and values `convolve` refuses.
+
+    See Also
+    --------
+    conv_backward : The gradients of this layer.
+    conv : The convolution it computes, with every option.
 
     Examples
     --------
@@ -101,14 +118,36 @@ def conv_backward(
         The gradient of the loss with respect to the layer's unactivated output; exactly
         the shape the forward pass gives. A dask `dZ` or `A_prev` gives dask gradients
         (see `conv_vjp`).
-    A_prev, W, b, padding, stride
+    A_prev : array_like, shape (m, h_prev, w_prev, c_prev)
+        As given to `conv_forward`.
+    W : array_like, shape (kh, kw, c_prev, c_new)
+        As given to `conv_forward`.
+    b : array_like, shape (1, 1, 1, c_new)
+        As given to `conv_forward`.
+    padding : {'same', 'valid'} or int or (ph, pw), default 'same'
+        As given to `conv_forward`.
+    stride : int or (sh, sw), default (1, 1)
         As given to `conv_forward`.
 
     Returns
     -------
     dA_prev : ndarray, shape (m, h_prev, w_prev, c_prev)
+        The gradient with respect to `A_prev`.
     dW : ndarray, shape (kh, kw, c_prev, c_new)
+        The gradient with respect to `W`.
     db : ndarray, shape (1, 1, 1, c_new)
+        The gradient with respect to `b`.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `conv_forward` and `conv_vjp` raise them; a `ValueError` names both shapes when
+        `dZ` is not of the forward output's shape.
+
+    See Also
+    --------
+    conv_forward : The layer's forward pass.
+    conv_vjp : The same gradients for every `conv` option.
 
     Examples
     --------
@@ -147,14 +186,29 @@ def pool_forward(
     Parameters
     ----------
     A_prev : array_like, shape (m, h_prev, w_prev, c)
+        The previous layer's output: `m` images of `c` channels.
     kernel_shape : (kh, kw)
+        The window's size.
     stride : (sh, sw), default (1, 1)
+        Step between neighbouring windows.
     mode : {'max', 'avg'}, default 'max'
+        The maximum or the mean of each window.
 
     Returns
     -------
     ndarray, shape (m, h_new, w_new, c)
-        A lazy dask array for a dask `A_prev`.
+        ``h_new = (h_prev - kh) // sh + 1``, likewise `w_new`. A lazy dask array for a dask
+        `A_prev`.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `pool` raises them.
+
+    See Also
+    --------
+    pool_backward : The gradient of this layer.
+    pool : The pooling it computes, with every option.
 
     Examples
     --------
@@ -173,8 +227,9 @@ def pool_backward(
     stride: IntOrPair = (1, 1),
     mode: str = "max",
 ) -> Array:
-    """Back propagation over a pooling layer; every tied maximum gets the full gradient, as
-    the course grades it (`pool_vjp` has the other rules).
+    """Back propagation over a pooling layer, every tied maximum given the full gradient.
+
+    The course grades this tie rule; `pool_vjp` has the other rules.
 
     Parameters
     ----------
@@ -182,12 +237,30 @@ def pool_backward(
         The gradient with respect to the pooling layer's output; exactly the shape the
         forward pass gives. A dask `dA` or `A_prev` gives a lazy dask gradient (see
         `pool_vjp`).
-    A_prev, kernel_shape, stride, mode
+    A_prev : array_like, shape (m, h_prev, w_prev, c)
+        As given to `pool_forward`.
+    kernel_shape : (kh, kw)
+        As given to `pool_forward`.
+    stride : (sh, sw), default (1, 1)
+        As given to `pool_forward`.
+    mode : {'max', 'avg'}, default 'max'
         As given to `pool_forward`.
 
     Returns
     -------
     ndarray, shape (m, h_prev, w_prev, c)
+        The gradient with respect to `A_prev`.
+
+    Raises
+    ------
+    TypeError, ValueError, MemoryError
+        As `pool_forward` and `pool_vjp` raise them; a `ValueError` names both shapes when
+        `dA` is not of the forward output's shape.
+
+    See Also
+    --------
+    pool_forward : The layer's forward pass.
+    pool_vjp : The gradient for every `pool` option and tie rule.
 
     Examples
     --------

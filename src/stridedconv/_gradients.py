@@ -53,6 +53,21 @@ WRT = ("x", "kernels", "bias")
 class ConvGradients(NamedTuple):
     """The gradients of ``sum(dy * conv(x, kernels, bias=b, **kw))``; None where not asked.
 
+    `conv_vjp` returns it; unpack it as ``dx, dk, db = grads`` or read its fields by name.
+
+    Parameters
+    ----------
+    x : ndarray or None
+        The gradient with respect to the input, of the input's shape.
+    kernels : ndarray or None
+        The gradient with respect to the kernels, of their shape.
+    bias : ndarray or None
+        The gradient with respect to the bias, of shape ``(nc,)``.
+
+    See Also
+    --------
+    conv_vjp : The function that computes them.
+
     Examples
     --------
     >>> import numpy as np
@@ -88,11 +103,27 @@ def conv_vjp(
     dy : array_like, shape (m, o1, ..., od, nc) or (m, nc, o1, ..., od)
         The gradient of a loss with respect to ``conv(x, kernels, ...)``: exactly its shape.
         A dask `dy` or `x` gives dask gradients (see Notes).
-    x, kernels, stride, padding, dilation, groups, padding_mode, cval, data_format
+    x : array_like, shape (m, s1, ..., sd, c) or (m, c, s1, ..., sd)
+        The input, as given to `conv`.
+    kernels : array_like, shape (k1, ..., kd, c // groups, nc)
+        The kernels, as given to `conv`.
+    stride : int or tuple of d ints, default 1
+        As given to `conv`.
+    padding : {'valid', 'same', 'full'} or int or tuple, default 'valid'
+        As given to `conv`.
+    dilation : int or tuple of d ints, default 1
+        As given to `conv`.
+    groups : int, default 1
+        As given to `conv`.
+    padding_mode : str, default 'zeros'
         As given to `conv`. ``'symmetric'``, ``'reflect'``, ``'replicate'`` and
         ``'circular'`` padding copies samples, so their gradient is folded back onto the
-        samples it copies; zeros and ``'constant'`` padding take no gradient (but `cval`
-        takes part in the kernels' gradient).
+        samples it copies; zeros and ``'constant'`` padding take no gradient.
+    cval : scalar, default 0
+        As given to `conv`: the value of ``'constant'`` padding, which takes part in the
+        kernels' gradient.
+    data_format : {'channels_last', 'channels_first'} or letters, default 'channels_last'
+        As given to `conv`.
     wrt : sequence of {'x', 'kernels', 'bias'}, default all three
         The gradients to compute; the others are None and cost nothing.
 
@@ -113,7 +144,8 @@ def conv_vjp(
 
     See Also
     --------
-    conv_transpose : the gradient with respect to `x` of zero-padded convolutions, on its own.
+    conv_transpose : The gradient with respect to `x` of zero-padded convolutions, on its own.
+    ConvGradients : The named tuple returned.
 
     Notes
     -----

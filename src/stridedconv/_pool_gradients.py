@@ -64,8 +64,24 @@ def pool_vjp(
     dy : array_like
         The gradient of a loss with respect to ``pool(x, ...)``: exactly its shape. A dask
         `dy` or `x` gives a lazy dask gradient (see Notes).
-    x, kernel_shape, stride, mode, padding, dilation, ceil_mode, count_include_pad, data_format
-        As given to `pool` (with its defaults: the stride is the window).
+    x : array_like, shape (m, s1, ..., sd, c) or (m, c, s1, ..., sd)
+        The input, as given to `pool`.
+    kernel_shape : int or tuple of d ints
+        The window, as given to `pool`.
+    stride : int or tuple of d ints, optional
+        As given to `pool` (by default the window).
+    mode : {'max', 'avg', 'min', 'sum'}, default 'max'
+        As given to `pool`.
+    padding : int or tuple of d ints or d (before, after) pairs, default 0
+        As given to `pool`; padding never receives gradient.
+    dilation : int or tuple of d ints, default 1
+        As given to `pool`.
+    ceil_mode : bool, default False
+        As given to `pool`.
+    count_include_pad : bool, default True
+        As given to `pool`.
+    data_format : {'channels_last', 'channels_first'} or letters, default 'channels_last'
+        As given to `pool`.
     ties : {'first', 'all', 'split'}, default 'first'
         For ``'max'`` and ``'min'``: the gradient of a window goes to its first extreme in
         row-major window order (PyTorch's and JAX's rule; a NaN counts as the extreme, as in
@@ -84,6 +100,11 @@ def pool_vjp(
     TypeError, ValueError
         As `pool` raises them, in the same words; and for a `dy` whose shape is not the
         forward result's (the message names both shapes) and an unknown `ties` word.
+
+    See Also
+    --------
+    pool : The forward pooling.
+    pool_backward : The course's form, ties ``'all'``.
 
     Notes
     -----

@@ -113,6 +113,11 @@ def pool(
     MemoryError
         At once, naming the shapes, when the result cannot be allocated.
 
+    See Also
+    --------
+    pool_vjp : The gradient of a pooling.
+    windows : The zero-copy window view that the reduction runs on.
+
     Notes
     -----
     Windows that would run past the end of an axis are dropped (unless `ceil_mode` keeps

@@ -132,6 +132,10 @@ def release_memory() -> int:
     int
         The number of bytes released.
 
+    See Also
+    --------
+    conv : A call that keeps scratch memory for the next.
+
     Examples
     --------
     >>> import numpy as np, stridedconv as sc

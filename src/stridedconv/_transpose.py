@@ -70,7 +70,7 @@ def conv_transpose(
         array gives a lazy dask array (see Notes).
     kernels : array_like, shape (k1, ..., kd, c // groups, nc)
         The same array, in the same layout, that `conv` takes.
-    stride, dilation, groups, data_format
+    stride : int or tuple of d ints, default 1
         As in `conv`.
     padding : {'valid', 'same', 'full'} or int or tuple of d ints or d (before, after) pairs
         The padding the forward `conv` applies. ``'same'`` gives a result of ``o_i *
@@ -80,10 +80,18 @@ def conv_transpose(
         Samples added at the end of each axis of the result, each below ``max(stride_i,
         dilation_i)`` (PyTorch's rule): it picks among the input sizes that `conv` maps to
         the same output size. Not with ``'same'``.
+    dilation : int or tuple of d ints, default 1
+        As in `conv`.
+    groups : int, default 1
+        As in `conv`.
     bias : array_like, shape (c,), optional
         Added to every position of each result channel.
-    out, dtype
-        As in `conv`.
+    data_format : {'channels_last', 'channels_first'} or letters, default 'channels_last'
+        Layout of `y` and of the result, as in `conv`.
+    out : ndarray, optional
+        Where to write the result, as in `conv`.
+    dtype : dtype, optional
+        The result's dtype and the arithmetic's, as in `conv`.
 
     Returns
     -------
@@ -101,7 +109,8 @@ def conv_transpose(
 
     See Also
     --------
-    conv : the forward convolution, whose adjoint this is.
+    conv : The forward convolution, whose adjoint this is.
+    conv_vjp : Every gradient of a convolution, padding modes included.
 
     Notes
     -----

@@ -70,7 +70,7 @@ def windows(
 
     Parameters
     ----------
-    x : array_like, shape (m, s1, ..., sd, *rest)
+    x : array_like, shape (m, s1, ..., sd, rest...)
         A batch of `m` samples with `d` spatial axes after the batch axis and any trailing
         axes (channels) that the windows keep whole.
     window_shape : int or tuple of d ints, (k1, ..., kd)
@@ -82,7 +82,7 @@ def windows(
 
     Returns
     -------
-    ndarray, shape (m, o1, ..., od, k1, ..., kd, *rest)
+    ndarray, shape (m, o1, ..., od, k1, ..., kd, rest...)
         ``view[n, i1, .., id, j1, .., jd] == x[n, i1*stride1 + j1*dilation1, ...]`` with
         ``o_i = (s_i - (k_i - 1) * dilation_i - 1) // stride_i + 1``. The view is read-only
         and shares memory with `x`.
@@ -96,7 +96,7 @@ def windows(
 
     See Also
     --------
-    numpy.lib.stride_tricks.sliding_window_view : windows over every axis, stride 1.
+    numpy.lib.stride_tricks.sliding_window_view : Windows over every axis, stride 1.
 
     Notes
     -----

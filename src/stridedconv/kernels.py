@@ -78,8 +78,8 @@ def sobel_x() -> Array:
 
     See Also
     --------
-    sobel_y : the vertical derivative, this kernel transposed.
-    prewitt : the same derivative without the smoothing weights 1, 2, 1.
+    sobel_y : The vertical derivative, this kernel transposed.
+    prewitt : The same derivative without the smoothing weights 1, 2, 1.
 
     Examples
     --------
@@ -99,6 +99,11 @@ def sobel_y() -> Array:
     ndarray of float64, shape (3, 3)
         ``sobel_x().T``; it sums to 0 and responds positively where the image gets brighter
         from top to bottom.
+
+    See Also
+    --------
+    sobel_x : The horizontal derivative.
+    prewitt : The same derivative without the smoothing weights 1, 2, 1.
 
     Examples
     --------
@@ -131,6 +136,10 @@ def prewitt(axis: Literal["x", "y"] = "x") -> Array:
         For an `axis` that is not a string (``None`` included).
     ValueError
         For a word other than ``'x'`` and ``'y'``.
+
+    See Also
+    --------
+    sobel_x, sobel_y : The same derivatives with smoothing weights 1, 2, 1.
 
     Examples
     --------
@@ -173,6 +182,11 @@ def laplacian(diagonals: bool = False) -> Array:
         For a `diagonals` that is not a bool (``True``, ``False``, ``np.bool_``): ``'no'`` or
         ``8`` would otherwise be read as True.
 
+    See Also
+    --------
+    sobel_x, sobel_y : First derivatives.
+    sharpen : The identity plus a Laplacian.
+
     Examples
     --------
     >>> laplacian()
@@ -213,6 +227,10 @@ def box(size: IntOrPair = 3) -> Array:
         For a `size` below 1, or a sequence that is not a pair.
     MemoryError
         For a kernel that cannot be allocated; the message names `size` and the bytes.
+
+    See Also
+    --------
+    gaussian : A smoother blur, weighted towards the centre.
 
     Notes
     -----
@@ -279,6 +297,10 @@ def gaussian(size: int = 5, sigma: float = 1.0) -> Array:
     MemoryError
         For a kernel that cannot be allocated; the message names `size` and the bytes.
 
+    See Also
+    --------
+    box : The uniform blur.
+
     Notes
     -----
     Every finite sigma gives a finite kernel without warnings: a tiny sigma gives the limit,
@@ -327,6 +349,10 @@ def sharpen() -> Array:
         ``[[0, -1, 0], [-1, 5, -1], [0, -1, 0]]``; it sums to 1, so flat regions keep their
         brightness while edges get more contrast.
 
+    See Also
+    --------
+    laplacian : The edge detector it adds to the identity.
+
     Examples
     --------
     >>> sharpen()
@@ -345,6 +371,10 @@ def emboss() -> Array:
     ndarray of float64, shape (3, 3)
         ``[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]``; it sums to 1, so flat regions keep their
         brightness and edges turn into highlights and shadows.
+
+    See Also
+    --------
+    sobel_x, sobel_y : Plain derivatives.
 
     Examples
     --------
