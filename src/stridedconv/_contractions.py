@@ -176,21 +176,24 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) 
     n = math.prod(lead) * positions[-1] if d > 1 else positions[0]
     # The columns of one image: its rows of every plane (the GEMMs cover one image each).
     per_image = n // batch if d == 1 else staging.sizes[0] * math.prod(lead[1:]) * positions[-1]
-    cols = staging.scratch("cols", (k_last, cg, n), weights.dtype)
+    used = batch * per_image
+    # Each image's columns C-contiguous: the same GEMM, operands laid out alike, in any batch.
+    cols = staging.scratch("cols", (batch, k_last, cg, per_image), weights.dtype)
     y = staging.scratch("y", (n_rest * ng, n), weights.dtype)
-    y[:, batch * per_image :] = 0  # after the last image: read by dropped windows only
+    y[:, used:] = 0  # after the last image: read by dropped windows only
     total = staging.scratch("total", (ng, *positions), weights.dtype)
     for group in range(groups):
         # A group's channels are contiguous planes of the channels-first buffer.
         flat = buffer[group * cg : (group + 1) * cg].reshape(cg, -1)
         for tap in range(k_last):  # im2col along the last axis only: k_last copies
             start = tap * dil_last
-            cols[tap] = flat[:, start : start + (n - 1) * s_last + 1 : s_last]
+            taken = flat[:, start : start + (used - 1) * s_last + 1 : s_last]  # (cg, used)
+            cols[:, tap] = taken.reshape(cg, batch, per_image).transpose(1, 0, 2)
         # (rest taps * ng, last taps * cg) @ (last taps * cg, n): a plane per (rest tap, feature)
         features = weights[..., group * ng : (group + 1) * ng]
         by_row = features.reshape(n_rest, k_last, cg, ng).transpose(0, 3, 1, 2)
         matrix = by_row.reshape(n_rest * ng, k_last * cg)
-        _per_image_gemm(matrix, cols.reshape(k_last * cg, n), y, batch, per_image)
+        _per_image_gemm(matrix, cols.reshape(batch, k_last * cg, per_image), y)
         if d == 1:
             result = y  # (ng, Q): nothing left to add
         else:
@@ -216,14 +219,14 @@ def planes(x: Array, staging: Staging, weights: Array, out: Array, groups: int) 
             out[..., group * ng + feature] = plane
 
 
-def _per_image_gemm(a: Array, b: Array, out: Array, batch: int, per_image: int) -> None:
-    """``out[:, :used] = a @ b[:, :used]``, ``used = batch * per_image``, as one GEMM per
-    image: the columns of image ``i`` are ``i * per_image`` to ``(i + 1) * per_image``
-    (the same GEMMs in any batch). `b` is ``(K, ...)``, flattened after its first axis."""
-    used = batch * per_image
-    stack = b.reshape(b.shape[0], -1)[:, :used].reshape(b.shape[0], batch, per_image)
-    dest = out[:, :used].reshape(out.shape[0], batch, per_image)  # views: a split axis
-    np.matmul(a, stack.transpose(1, 0, 2), out=dest.transpose(1, 0, 2))
+def _per_image_gemm(a: Array, images: Array, out: Array) -> None:
+    """``out[:, :b * n]`` = `a` ``(M, K)`` times each of `images` ``(b, K, n)``, side by
+    side: one GEMM per image, every operand C-contiguous, so that BLAS gets the same call
+    for an image in any batch (NumPy picks its loop, and BLAS its kernel, by shapes and
+    strides)."""
+    batch, _, n = images.shape
+    product = np.matmul(np.ascontiguousarray(a), images)  # (b, M, n)
+    out[:, : batch * n].reshape(out.shape[0], batch, n)[...] = product.transpose(1, 0, 2)
 
 
 def columns(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
@@ -239,17 +242,21 @@ def columns(x: Array, staging: Staging, weights: Array, out: Array, groups: int)
     win = staging.merged_windows(buffer, batch, planes=True)  # (c, Q, J2..Jd, k1..kd)
     positions = win.shape[1 : 1 + d]
     n = math.prod(positions)
-    cols = staging.scratch("cols", (taps, cg, *positions), weights.dtype)
+    # Each image's columns C-contiguous: the same GEMM, operands laid out alike, in any batch.
+    own = (positions[0] // batch, *positions[1:])  # one image's positions
+    cols = staging.scratch("cols", (batch, taps, cg, *own), weights.dtype)
     y = staging.scratch("y", (ng, *positions), weights.dtype)
     for group in range(groups):
         channels = slice(group * cg, (group + 1) * cg)
         for i, tap in enumerate(itertools.product(*map(range, geometry.kernel))):
             # One strided copy per tap: contiguous rows for the GEMM's inner dimension.
             at: tuple[object, ...] = (channels, Ellipsis, *tap)
-            np.copyto(cols[i], win[at])  # type: ignore[index]
+            taken = win[at].reshape(cg, batch, *own)  # type: ignore[index]  # (cg, b, own..)
+            np.copyto(cols[:, i], np.moveaxis(taken, 1, 0))
         features = weights[..., group * ng : (group + 1) * ng].reshape(taps * cg, ng)
         # (ng, taps*cg) @ (taps*cg, n): the long dimension last, as BLAS likes it.
-        _per_image_gemm(features.T, cols.reshape(taps * cg, n), y.reshape(ng, n), batch, n // batch)
+        stack = cols.reshape(batch, taps * cg, n // batch)
+        _per_image_gemm(features.T, stack, y.reshape(ng, n))
         for feature, plane in enumerate(staging.crop(y, batch, planes=True)):
             out[..., group * ng + feature] = plane
 
