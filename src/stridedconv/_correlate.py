@@ -84,12 +84,13 @@ default 'symmetric'
 
     See Also
     --------
-    conv : the general convolution: kernels that mix channels, groups, bias.
-    scipy.ndimage.correlate : the same for one image, every axis filtered.
-    cv2.filter2D : the same for one 2-D image.
+    conv : The general convolution: kernels that mix channels, groups, bias.
 
     Notes
     -----
+    ``scipy.ndimage.correlate`` does the same for one image (every axis filtered), and
+    ``cv2.filter2D`` for one 2-D image.
+
     *Boundary modes*: each of our words has one meaning; other libraries' names::
 
         ours          1-D: abcd + 2    SciPy ndimage       OpenCV BORDER_     np.pad     PyTorch

@@ -148,8 +148,8 @@ def check(
 
     See Also
     --------
-    convolve, pool, conv_forward, conv_backward : stridedconv's functions of the course's
-        names, which the learner's function is compared with.
+    convolve, pool, conv_forward, conv_backward : The functions of the course's names
+        that the learner's function is compared with.
 
     Notes
     -----
