@@ -8,7 +8,8 @@ the number of `groups`: output channel ``f`` sees the input channels of group
 and inf propagate as IEEE arithmetic says (a group never multiplies another group's
 channels, not even by zero).
 
-- ``einsum``: one ``np.einsum`` over the window view; no copy, NumPy's generic loops.
+- ``einsum``: one ``np.einsum`` per image over its window view; no copy, NumPy's generic
+  loops. A reference strategy that the chooser never picks.
 - ``im2col``: the window view copied into a ``(positions, taps * c)`` matrix, one BLAS
   ``matmul`` per group; the copy is ``taps`` times the chunk.
 - ``taps``: for each kernel tap, the merged window view at that tap is one
@@ -55,20 +56,24 @@ IM2COL_BLOCK_BYTES = 2 * 2**20
 
 
 def einsum(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
-    """One ``einsum`` over the chunk's window view."""
+    """One ``einsum`` per image over its window view: einsum orders its loops (and so its
+    sums) by the sizes and strides of the whole view, which follow the chunk; image by
+    image they follow the image alone. The chooser never picks this strategy."""
     d = weights.ndim - 2
     cg, nc = weights.shape[-2:]
     win = staging.image_windows(staging.stage(x, weights.dtype), x.shape[0])
-    outs, taps = list(range(1, d + 1)), list(range(d + 1, 2 * d + 1))
-    group, channel, feature = 2 * d + 1, 2 * d + 2, 2 * d + 3
-    # (b, o.., k.., g, cg) * (k.., cg, g, ng) -> (b, o.., g, ng)
-    out.reshape(*out.shape[:-1], groups, nc // groups)[...] = np.einsum(
-        win.reshape(*win.shape[:-1], groups, cg),
-        [0, *outs, *taps, group, channel],
-        weights.reshape(*weights.shape[:-1], groups, nc // groups),
-        [*taps, channel, group, feature],
-        [0, *outs, group, feature],
-    )
+    outs, taps = list(range(d)), list(range(d, 2 * d))
+    group, channel, feature = 2 * d, 2 * d + 1, 2 * d + 2
+    bank = weights.reshape(*weights.shape[:-1], groups, nc // groups)
+    for image, dest in zip(win, out, strict=True):  # the reference strategy: see above
+        # (o.., k.., g, cg) * (k.., cg, g, ng) -> (o.., g, ng)
+        dest.reshape(*dest.shape[:-1], groups, nc // groups)[...] = np.einsum(
+            image.reshape(*image.shape[:-1], groups, cg),
+            [*outs, *taps, group, channel],
+            bank,
+            [*taps, channel, group, feature],
+            [*outs, group, feature],
+        )
 
 
 def im2col(x: Array, staging: Staging, weights: Array, out: Array, groups: int) -> None:
@@ -115,7 +120,8 @@ def _sum_of_products(
 
     One stacked ``matmul`` per part, with one GEMM per image (and group) when `flat`
     (positions with uniform strides: each image's positions form one matrix), else one
-    per row of positions; a broadcast product when ``c // groups == 1``.
+    per image's row of positions (per image in 1-D); a broadcast product when
+    ``c // groups == 1``.
     """
     cg, nc = weights.shape[-2:]
     ng = nc // groups
@@ -136,8 +142,9 @@ def _sum_of_products(
             )
         elif flat:  # (b, positions, c) @ (c, nc): one GEMM per image
             np.matmul(part.reshape(batch, -1, cg), weights[i], out=dest.reshape(batch, -1, nc))
-        else:
-            np.matmul(part, weights[i], out=dest)
+        else:  # (b, positions of a row.., c) @ (c, nc): one GEMM per image row (or image)
+            rows = (batch, -1, *part.shape[1:])
+            np.matmul(part.reshape(rows), weights[i], out=dest.reshape(batch, -1, *dest.shape[1:]))
         if i:
             np.add(total, term, out=total)
 
