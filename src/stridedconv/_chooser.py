@@ -207,8 +207,11 @@ def fft_pays(geometry: Geometry, channels: int, features: int) -> bool:
 
 
 def calls_blas(strategy: str, channels: int) -> bool:
-    """Whether `strategy` calls BLAS (a ``matmul``) for `channels` per group."""
-    return strategy in ("im2col", "planes", "columns") or (strategy == "taps" and channels > 1)
+    """Whether `strategy` calls BLAS (a ``matmul``) for `channels` per group: 'stripes',
+    'separable' and the FFT contract several channels per group by 'taps' (forced only)."""
+    if strategy in ("im2col", "planes", "columns"):
+        return True
+    return strategy in ("taps", "stripes", "separable", FFT_STRATEGY) and channels > 1
 
 
 def pool_strategy(geometry: Geometry) -> str:
