@@ -57,7 +57,7 @@ def _default_threads() -> int:
     return len(cores) if cores else (os.cpu_count() or 1)
 
 
-#: Threads for the chunks of BLAS-free strategies.
+#: Threads for the chunks (BLAS held to one thread each meanwhile, see `_blas`).
 THREADS = _default_threads()
 
 _pools: dict[int, ThreadPoolExecutor] = {}

@@ -17,10 +17,11 @@ output's own window as for the direct strategies. It follows from the usual boun
 FFT (a forward transform of each operand, a product, an inverse transform: each within a
 few ``eps * log2(N)`` in 2-norm, relative to ``sqrt(N) ||x||_2 ||k||_1``).
 
-So the FFT is used for real float results only and on finite chunks only: a NaN or an
+So the FFT is used for real float results only and on finite images only: a NaN or an
 infinity would spread over the whole tile, where IEEE arithmetic puts it in the windows
-that hold it; a chunk that holds one, integer (exact) results and complex values are
-contracted directly (`taps`).
+that hold it; an image that holds one is contracted directly (`taps`), alone (its
+neighbours keep their FFTs, tiles being per image), and so are integer (exact) results and
+complex values.
 
 scipy.fft is used when SciPy is installed (about 2x faster than numpy.fft here), else
 numpy.fft; both keep float32 in single precision and release the GIL, so the engine's

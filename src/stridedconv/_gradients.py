@@ -147,9 +147,10 @@ def conv_vjp(
     and dtypes and lazy dask arrays are returned. Both are cut into the batch chunks of `x`
     (of `dy` when `x` is a NumPy array), with their spatial and channel chunks merged. The
     gradient with respect to `x` is one task per batch chunk, which reads `dy` only; those
-    with respect to the kernels and the bias are sums over the batch chunks, one part per
-    chunk added in a tree of tasks. Exact integers are declared int64: a chunk whose values
-    could overflow it, or a sum that does, raises, naming `dtype`.
+    with respect to the kernels and the bias are sums of the same fixed parts of the batch as
+    NumPy's, added in batch order by a chain of small tasks (the same bits for any chunking;
+    exact integers in a tree of tasks). Exact integers are declared int64: a chunk whose
+    values could overflow it, or a sum that does, raises, naming `dtype`.
 
     Examples
     --------

@@ -35,12 +35,6 @@ FOREIGN_NAMES: dict[str, tuple[str, str]] = {
     "periodic": ("circular", "'periodic'"),
 }
 
-#: Where our words differ from another library's same word, said in the messages too.
-SAME_WORD_OTHER_MEANING = (
-    "SciPy's 'reflect' (OpenCV's BORDER_REFLECT) is 'symmetric' here; our 'reflect' is "
-    "NumPy's and PyTorch's (SciPy's 'mirror')"
-)
-
 
 def check_padding_mode(value: object, name: str = "padding_mode") -> str:
     """`value`, one of `PADDING_MODES` in any case, in lower case.
